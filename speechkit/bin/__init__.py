@@ -1,0 +1,1 @@
+"""One module per subcommand: each has get_parser() and main(argv=None)."""

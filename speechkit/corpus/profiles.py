@@ -1,0 +1,48 @@
+"""Text profiles of the embedded corpus: name -> function(rng) -> (spoken_text, transcript).
+
+`rng` is a `random.Random` owned by one utterance, so a profile may draw as much as it likes
+without shifting any other utterance. `spoken_text` is what eSpeak reads; `transcript` is the
+reference text (words separated by single spaces, no tabs or newlines). Add a profile by
+decorating a function with @register("name"); nothing else needs editing.
+"""
+from speechkit.registry import Registry
+
+PROFILES = Registry("profile")
+register = PROFILES.register
+get_profile = PROFILES.get
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+DIGITS_VOCAB = frozenset(DIGIT_WORDS + ("oh",))
+
+
+def randint(rng, lo, hi):
+    """Uniform integer in [lo, hi] from rng.random() alone.
+
+    random.random() is the one stream Python promises not to change between versions, so the
+    corpus does not depend on how randrange/choice are implemented.
+    """
+    return lo + min(int(rng.random() * (hi - lo + 1)), hi - lo)
+
+
+def choice(rng, items):
+    return items[randint(rng, 0, len(items) - 1)]
+
+
+def shuffled(rng, items):
+    """A shuffled copy of items (Fisher-Yates on rng.random(), for the same reason)."""
+    out = list(items)
+    for i in range(len(out) - 1, 0, -1):
+        j = randint(rng, 0, i)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+@register("digits")
+def digits(rng, min_len=1, max_len=7, oh_prob=0.3):
+    """A string of 1-7 digits read as words; 0 is read "oh" with probability oh_prob."""
+    words = []
+    for _ in range(randint(rng, min_len, max_len)):
+        d = randint(rng, 0, 9)
+        words.append("oh" if d == 0 and rng.random() < oh_prob else DIGIT_WORDS[d])
+    text = " ".join(words)
+    return text, text

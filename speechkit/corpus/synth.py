@@ -1,0 +1,363 @@
+"""The embedded synthetic corpus: speakers, the plan of every utterance, parallel synthesis.
+
+Determinism. Everything an utterance needs (text, voice, prosody, eSpeak's noise seed) is
+planned up front from the corpus seed alone, and the plan is cut into fixed shards (runs of at
+most SHARD_SIZE utterances of one speaker) that do not depend on --nj. eSpeak keeps state
+between utterances (the voice flutter phase, the wave generator's phase, a clock-seeded random
+generator), so the audio of an utterance depends on what the process synthesised before it.
+Each worker is therefore a fresh 'spawn' process that initialises eSpeak once and forks a child
+per shard: every shard starts from the same library state, sets eSpeak's generator from each
+utterance's own seed, and so comes out byte-identical whichever worker, job count or order ran it.
+"""
+import json
+import logging
+import multiprocessing
+import os
+import random
+import time
+import traceback
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import soundfile
+import soxr
+
+from speechkit.corpus import espeak, manifest, profiles, styles
+from speechkit.corpus.profiles import randint, shuffled
+from speechkit.errors import SpeechkitError
+from speechkit.progress import progress
+
+log = logging.getLogger(__name__)
+
+# English language voices of eSpeak NG (en-shaw, the Shavian script, reads no Latin text).
+ACCENTS = ("en", "en-029", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-gb-x-rp",
+           "en-us", "en-us-nyc")
+SPLITS = ("train", "dev", "test")
+# A speaker's own offsets from a style: pitch and range in eSpeak units, rate as a factor.
+SPEAKER_PITCH_OFFSET = 15
+SPEAKER_RANGE_OFFSET = 10
+SPEAKER_RATE_SCALE = (0.85, 1.15)
+# Small per-utterance jitter so that one speaker's utterances are not all alike.
+UTT_PITCH_JITTER = 3
+UTT_RATE_JITTER = 0.05
+WAV_DIR = "wav"
+MANIFEST = "manifest.tsv"
+CONFIG = "synth_config.json"
+# Utterances synthesised in one process one after another. An utterance's audio depends on the
+# ones before it in its shard (eSpeak's state), so this is part of the corpus definition.
+SHARD_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """Everything the corpus depends on (the number of jobs is not part of it)."""
+    seed: int = 0
+    profile: str = "digits"
+    num_speakers: int = 32
+    dev_speakers: int = 4
+    test_speakers: int = 4
+    utts_per_speaker: int = 50
+    styles: tuple = ("neutral",)
+    sample_rate: int = 16000
+
+    def validate(self):
+        profiles.get_profile(self.profile)
+        _check(len(self.styles) > 0, "no styles given")
+        for name in self.styles:
+            styles.get_style(name)
+        _check(self.num_speakers >= 1, f"--num-speakers must be >= 1, not {self.num_speakers}")
+        _check(self.dev_speakers >= 0 and self.test_speakers >= 0,
+               "--dev-speakers and --test-speakers must be >= 0")
+        _check(self.dev_speakers + self.test_speakers <= self.num_speakers,
+               f"--dev-speakers {self.dev_speakers} + --test-speakers {self.test_speakers} "
+               f"exceed --num-speakers {self.num_speakers}")
+        _check(self.utts_per_speaker >= 1,
+               f"--utts-per-speaker must be >= 1, not {self.utts_per_speaker}")
+        _check(8000 <= self.sample_rate <= 48000,
+               f"--sample-rate must be within 8000..48000 Hz, not {self.sample_rate}")
+
+    @property
+    def train_speakers(self):
+        return self.num_speakers - self.dev_speakers - self.test_speakers
+
+
+def _check(ok, message):
+    if not ok:
+        raise SpeechkitError(message)
+
+
+@dataclass(frozen=True)
+class Speaker:
+    id: str
+    split: str
+    voice: str         # eSpeak variant
+    accent: str        # eSpeak language voice
+    pitch_offset: int
+    range_offset: int
+    rate_scale: float
+
+
+@dataclass(frozen=True)
+class Utterance:
+    utt: str
+    speaker: str
+    split: str
+    text: str          # transcript
+    spoken: str        # what eSpeak reads
+    style: str
+    voice: str
+    accent: str
+    rate: int
+    pitch: int
+    range: int
+    volume: int
+    noise_seed: int    # eSpeak's random generator, seeded per utterance
+
+    @property
+    def path(self):
+        return f"{WAV_DIR}/{self.utt}.wav"
+
+
+def _clip(value, name):
+    lo, hi = espeak.PARAMETER_LIMITS[name]
+    return max(lo, min(hi, value))
+
+
+def _rng(cfg, *what):
+    # String seeds go through sha512: stable across Python versions and independent streams.
+    return random.Random("/".join(["speechkit-synth", str(cfg.seed), *what]))
+
+
+def _voices(rng, n):
+    """n distinct (variant, accent) pairs: all variants are used before any is used twice."""
+    variants = shuffled(rng, espeak.list_variants())
+    accent_orders = [shuffled(rng, ACCENTS) for _ in variants]
+    most = len(variants) * len(ACCENTS)
+    _check(n <= most, f"--num-speakers {n} exceeds the {most} eSpeak voice/accent pairs")
+    return [(variants[i % len(variants)], accent_orders[i % len(variants)][i // len(variants)])
+            for i in range(n)]
+
+
+def make_speakers(cfg):
+    """The speaker table: ids s001.. in order, train speakers first, then dev, then test."""
+    rng = _rng(cfg, "speakers")
+    width = max(3, len(str(cfg.num_speakers)))
+    splits = (["train"] * cfg.train_speakers + ["dev"] * cfg.dev_speakers
+              + ["test"] * cfg.test_speakers)
+    lo, hi = SPEAKER_RATE_SCALE
+    return [Speaker(id=f"s{i + 1:0{width}d}", split=split, voice=voice, accent=accent,
+                    pitch_offset=randint(rng, -SPEAKER_PITCH_OFFSET, SPEAKER_PITCH_OFFSET),
+                    range_offset=randint(rng, -SPEAKER_RANGE_OFFSET, SPEAKER_RANGE_OFFSET),
+                    rate_scale=round(lo + (hi - lo) * rng.random(), 3))
+            for i, (split, (voice, accent)) in enumerate(zip(splits, _voices(rng, len(splits))))]
+
+
+def _style_sequence(cfg, speaker):
+    """Styles of one speaker's utterances: balanced, in a shuffled order."""
+    rng = _rng(cfg, speaker.id, "styles")
+    seq = []
+    while len(seq) < cfg.utts_per_speaker:
+        seq += shuffled(rng, cfg.styles)
+    return seq[:cfg.utts_per_speaker]
+
+
+def _check_text(utt, text):
+    if not text.strip() or any(c in text for c in "\t\r\n"):
+        raise ValueError(f"profile produced an empty text or one with tabs/newlines for {utt}")
+
+
+def _plan_utt(cfg, profile, speaker, utt, style_name):
+    rng = _rng(cfg, utt)
+    spoken, text = profile(rng)
+    _check_text(utt, text)
+    style = styles.get_style(style_name)
+    jitter = 1 + UTT_RATE_JITTER * (2 * rng.random() - 1)
+    return Utterance(
+        utt=utt, speaker=speaker.id, split=speaker.split, text=text, spoken=spoken,
+        style=style.name, voice=speaker.voice, accent=speaker.accent,
+        rate=_clip(round(style.rate * speaker.rate_scale * jitter), "rate"),
+        pitch=_clip(style.pitch + speaker.pitch_offset
+                    + randint(rng, -UTT_PITCH_JITTER, UTT_PITCH_JITTER), "pitch"),
+        range=_clip(style.range + speaker.range_offset, "range"),
+        volume=_clip(style.volume, "volume"),
+        noise_seed=randint(rng, 1, 2**31 - 1))
+
+
+def plan(cfg):
+    """Every utterance with all its parameters, sorted by utt; a function of cfg only."""
+    cfg.validate()
+    profile = profiles.get_profile(cfg.profile)
+    width = max(4, len(str(cfg.utts_per_speaker - 1)))
+    utts = []
+    for speaker in make_speakers(cfg):
+        for i, style in enumerate(_style_sequence(cfg, speaker)):
+            utts.append(_plan_utt(cfg, profile, speaker, f"{speaker.id}-{i:0{width}d}", style))
+    return sorted(utts, key=lambda u: u.utt)
+
+
+# ---- workers (each a fresh 'spawn' process) ----
+
+_ENGINE = None
+
+
+def _init_worker():
+    global _ENGINE
+    _ENGINE = espeak.Espeak(seed=1)
+    # Load the English dictionary once here rather than in every forked child.
+    _ENGINE.set_voice("en")
+
+
+def synth_utt(engine, utt):
+    """int16 samples of utt at engine.sample_rate (the voice must already be set)."""
+    for name in espeak.PARAMETERS:
+        engine.set_parameter(name, getattr(utt, name))
+    engine.set_rand_seed(utt.noise_seed)
+    audio = engine.synth(utt.spoken)
+    if not len(audio):
+        raise RuntimeError(f"eSpeak produced no audio for {utt.utt} ({utt.spoken!r})")
+    return audio
+
+
+def to_int16(audio, from_rate, to_rate):
+    """Resample int16 audio with soxr in float (soxr's int16 output would dither randomly)."""
+    x = audio.astype(np.float32) / 32768
+    if from_rate != to_rate:
+        x = soxr.resample(x, from_rate, to_rate, quality="HQ")
+    return np.clip(np.round(x * 32768), -32768, 32767).astype(np.int16)
+
+
+def _write_wav(path, samples, sample_rate):
+    tmp = f"{path}.tmp"
+    soundfile.write(tmp, samples, sample_rate, subtype="PCM_16", format="WAV")
+    os.replace(tmp, path)  # a wav on disk is always complete
+
+
+def _synth_shard_here(engine, shard, outdir, sample_rate):
+    """Synthesise one shard (utterances of one speaker) in this process; [(utt, num_samples)]."""
+    engine.set_voice(shard[0].accent, shard[0].voice)
+    done = []
+    for utt in shard:
+        audio = to_int16(synth_utt(engine, utt), engine.sample_rate, sample_rate)
+        _write_wav(os.path.join(outdir, utt.path), audio, sample_rate)
+        done.append((utt.utt, len(audio)))
+    return done
+
+
+def _child(job, write_fd):
+    """Runs in the forked child: do the shard, report, exit without returning."""
+    code = 1
+    try:
+        done = _synth_shard_here(_ENGINE, *job)
+        with os.fdopen(write_fd, "w") as f:
+            f.writelines(f"{utt} {n}\n" for utt, n in done)
+        code = 0
+    except BaseException:  # noqa: B036 - a forked child must never unwind into the worker loop
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _synth_shard(job):
+    """Worker task: synthesise a shard in a fork, so it starts from the worker's pristine state."""
+    shard = job[0]
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _child(job, write_fd)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as f:
+        lines = f.read().splitlines()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError(f"synthesis of {shard[0].utt}..{shard[-1].utt} failed (exit code "
+                           f"{os.waitstatus_to_exitcode(status)}); its traceback is above")
+    return [(utt, int(n)) for utt, n in (line.split() for line in lines)]
+
+
+def make_shards(utts):
+    """Consecutive utterances of one speaker, at most SHARD_SIZE: fixed by the plan, not by nj."""
+    shards = []
+    for utt in utts:
+        if not shards or shards[-1][0].speaker != utt.speaker or len(shards[-1]) == SHARD_SIZE:
+            shards.append([])
+        shards[-1].append(utt)
+    return shards
+
+
+# ---- the parent ----
+
+def default_nj():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _run_workers(utts, outdir, sample_rate, nj):
+    """{utt: num_samples}, synthesised by nj spawned workers."""
+    jobs = [(shard, outdir, sample_rate) for shard in make_shards(utts)]
+    nj = max(1, min(nj, len(jobs)))
+    num_samples = {}
+    ctx = multiprocessing.get_context("spawn")
+    with progress(total=len(utts), desc="synth-corpus") as bar, \
+            ctx.Pool(nj, initializer=_init_worker) as pool:
+        for done in pool.imap_unordered(_synth_shard, jobs):
+            num_samples.update(done)
+            bar.update(len(done))
+    return num_samples
+
+
+def _prepare_outdir(outdir):
+    # Without its manifest a corpus dir reads as unfinished: drop it before touching any wav.
+    os.makedirs(os.path.join(outdir, WAV_DIR), exist_ok=True)
+    for name in (MANIFEST, CONFIG):
+        if os.path.exists(os.path.join(outdir, name)):
+            os.remove(os.path.join(outdir, name))
+
+
+def _remove_stale(outdir, utts):
+    """Remove wavs (and temp files) of an earlier run that are not in this corpus."""
+    keep = {os.path.basename(u.path) for u in utts}
+    wavdir = os.path.join(outdir, WAV_DIR)
+    stale = [n for n in os.listdir(wavdir)
+             if (n.endswith(".wav") or n.endswith(".tmp")) and n not in keep]
+    for name in stale:
+        os.remove(os.path.join(wavdir, name))
+    if stale:
+        log.info("removed %d wav/temp files of an earlier run from %s", len(stale), wavdir)
+
+
+def _manifest_row(utt, num_samples, sample_rate):
+    row = {k: v for k, v in asdict(utt).items() if k in manifest.COLUMNS}
+    row.update(duration=num_samples / sample_rate, path=utt.path)
+    return row
+
+
+def _write_config(outdir, cfg, num_utts):
+    conf = dict(asdict(cfg), styles=list(cfg.styles), num_utts=num_utts)
+    tmp = os.path.join(outdir, CONFIG + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(conf, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, os.path.join(outdir, CONFIG))
+
+
+def synthesize(cfg, outdir, nj=None):
+    """Generate the corpus into outdir (wav/, manifest.tsv, synth_config.json); returns the rows.
+
+    A rerun (e.g. after an interruption) regenerates every file; the manifest is written last,
+    so its presence means the corpus is complete.
+    """
+    utts = plan(cfg)
+    nj = default_nj() if nj is None else nj
+    _check(nj >= 1, f"--nj must be >= 1, not {nj}")
+    _prepare_outdir(outdir)
+    start = time.perf_counter()
+    num_samples = _run_workers(utts, outdir, cfg.sample_rate, nj)
+    elapsed = time.perf_counter() - start
+    _remove_stale(outdir, utts)
+    rows = [_manifest_row(u, num_samples[u.utt], cfg.sample_rate) for u in utts]
+    _write_config(outdir, cfg, len(rows))
+    manifest.write_manifest(os.path.join(outdir, MANIFEST), rows)
+    hours = sum(r["duration"] for r in rows) / 3600
+    log.info("synthesised %d utterances (%.2f h) in %.1f s with %d jobs: %.0f utts/s",
+             len(rows), hours, elapsed, nj, len(rows) / max(elapsed, 1e-9))
+    return rows

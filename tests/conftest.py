@@ -1,0 +1,58 @@
+"""Shared fixtures: tiny audio and data dirs built in tmp_path, no downloads."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tone(seconds=0.5, sr=16000, freq=440.0, seed=0):
+    """A short deterministic tone with a little noise, float32 in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * freq * t) + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def write_tone(path, seconds=0.5, sr=16000, channels=1, seed=0):
+    wav = tone(seconds, sr, seed=seed)
+    if channels > 1:
+        wav = np.stack([wav] * channels, axis=1)
+    sf.write(str(path), wav, sr, subtype="PCM_16")
+    return path
+
+
+@pytest.fixture
+def datadir(tmp_path):
+    """A valid data dir of 2 speakers x 3 utterances with wavs on disk (no features)."""
+    d = tmp_path / "data" / "train"
+    d.mkdir(parents=True)
+    wavs = tmp_path / "wav"
+    wavs.mkdir()
+    rows = []
+    for s, spk in enumerate(["spkA", "spkB"]):
+        for i in range(3):
+            utt = f"{spk}-{i:03d}"
+            write_tone(wavs / f"{utt}.wav", seconds=0.3 + 0.1 * i, seed=10 * s + i)
+            rows.append((utt, spk))
+    (d / "wav.scp").write_text("".join(f"{u} {wavs}/{u}.wav\n" for u, _ in rows))
+    (d / "text").write_text("".join(f"{u} one two\n" for u, _ in rows))
+    (d / "utt2spk").write_text("".join(f"{u} {s}\n" for u, s in rows))
+    (d / "spk2utt").write_text("spkA spkA-000 spkA-001 spkA-002\nspkB spkB-000 spkB-001 spkB-002\n")
+    return d
+
+
+def run(cmd, cwd=None, check=True, env=None):
+    """Run a shell command the way a user would, with the repo's venv/package importable."""
+    full_env = dict(os.environ)
+    full_env["PATH"] = f"{Path(sys.executable).parent}:{full_env['PATH']}"
+    full_env.update(env or {})
+    proc = subprocess.run(["bash", "-c", cmd], cwd=cwd, env=full_env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"`{cmd}` failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc

@@ -1,0 +1,1 @@
+utt2spk_to_spk2utt
