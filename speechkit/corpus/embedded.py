@@ -34,6 +34,6 @@ def prepare(src, data_root):
             raise SpeechkitError(f"{src}/manifest.tsv: no utterance in split '{split}'; "
                                  f"generate more speakers")
         dest = Path(data_root) / split
-        DataDir(dest, datadir_tables(part)).write(dest)
+        DataDir(dest, datadir_tables(part)).write(dest, replace=True)
         counts[split] = len(part)
     return counts

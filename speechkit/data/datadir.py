@@ -80,9 +80,15 @@ class DataDir:
                 tables[name] = {k: v for k, v in self.tables[name].items() if k in spks}
         return DataDir(self.path, tables)
 
-    def write(self, dest, src=None):
-        """Write every table to `dest` (spk2utt regenerated) and copy the plain files."""
+    def write(self, dest, src=None, replace=False):
+        """Write every table to `dest` (spk2utt regenerated) and copy the plain files.
+
+        replace (for data preparation) first removes the data-dir files of `dest` that this
+        DataDir does not hold (features, another corpus's extras), so a rewritten dir validates.
+        """
         dest = Path(dest)
+        if replace:
+            self._remove_stale(dest)
         dest.mkdir(parents=True, exist_ok=True)
         for name, table in self.tables.items():
             if name != "spk2utt":
@@ -94,6 +100,18 @@ class DataDir:
             if (src / name).exists() and src.resolve() != dest.resolve():
                 copy = shutil.copytree if (src / name).is_dir() else shutil.copy
                 copy(src / name, dest / name, **({"dirs_exist_ok": True} if (src / name).is_dir() else {}))
+
+
+    def _remove_stale(self, dest):
+        if not dest.is_dir():
+            return
+        known = set(UTT_TABLES + SPK_TABLES + REC_TABLES + PLAIN_FILES)
+        keep = set(self.tables) | {"spk2utt"}
+        for path in dest.iterdir():
+            if path.name in keep:
+                continue
+            if path.name in known or path.name.startswith("utt2") or path.name.startswith("split"):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def utt2spk_to_spk2utt(utt2spk):

@@ -1,0 +1,76 @@
+"""Resample an audio file (wav, flac, ...) to another rate and write it as 16-bit PCM wav.
+
+  speechkit resample --rate 16000 in.wav out.wav
+  speechkit resample --rate 16000 in.flac - | ...      wav on stdout, for wav.scp pipes
+
+Use it in wav.scp where Kaldi recipes would use sox, so that no sox install is needed:
+
+  utt1 speechkit resample --rate 16000 /corpus/utt1.wav - |
+
+INPUT may be `-` (audio on stdin). Channels are kept; the resampler is soxr (high quality).
+Audio already at --rate is copied unchanged (re-encoded as 16-bit PCM wav).
+"""
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from speechkit.bin import common
+from speechkit.errors import SpeechkitError
+
+
+def get_parser():
+    parser = common.make_parser(__name__, __doc__)
+    parser.add_argument("input", help="audio file readable by libsndfile, or - for stdin")
+    parser.add_argument("output", help="output wav file, or - for stdout")
+    parser.add_argument("--rate", type=int, required=True, help="output sample rate in Hz")
+    return parser
+
+
+def read_audio(spec):
+    """(float32 samples of shape (frames, channels), rate) from a path or '-' (stdin)."""
+    if spec == "-":
+        source, origin = io.BytesIO(sys.stdin.buffer.read()), "stdin"
+    else:
+        if not Path(spec).is_file():
+            raise SpeechkitError(f"{spec}: no such audio file")
+        source, origin = spec, spec
+    try:
+        return sf.read(source, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as e:
+        raise SpeechkitError(f"{origin}: cannot decode audio: {e}") from None
+
+
+def resample(samples, rate, new_rate):
+    """samples (frames[, channels]) from `rate` to `new_rate` Hz with soxr; float32 out."""
+    if rate == new_rate or len(samples) == 0:
+        return np.asarray(samples, dtype=np.float32)
+    import soxr
+    return np.asarray(soxr.resample(samples, rate, new_rate, quality="HQ"), dtype=np.float32)
+
+
+def wav_bytes(samples, rate):
+    """16-bit PCM wav file contents (samples clipped to [-1, 1])."""
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(samples, -1.0, 1.0), rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+@common.cli("speechkit resample")
+def main(argv=None):
+    args = get_parser().parse_args(argv)
+    if args.rate <= 0:
+        raise SpeechkitError(f"--rate {args.rate}: must be a positive number of Hz")
+    samples, rate = read_audio(args.input)
+    data = wav_bytes(resample(samples, rate, args.rate), args.rate)
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(out)

@@ -1,0 +1,165 @@
+"""The shared trainer on a small ASR task: masking, exact resume after kill -9, DDP = 1 process."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO
+from speechkit.data.tokens import char_inventory, write_tokens
+from speechkit.io import MatrixWriter, write_table
+from speechkit.nn.ctc_bilstm import CTCBiLSTM
+from speechkit.tasks.asr import ctc_frames_needed
+from speechkit.train import checkpoint as ckpt
+from speechkit.train.batching import make_batches, pad
+
+WORDS = ["one", "two", "three", "oh", "five"]
+ENV = dict(os.environ, OMP_NUM_THREADS="1")
+
+
+def make_split(root, name, num_utts, seed):
+    """A data dir of random 20-dim 'features' with digit-word transcripts."""
+    rng = np.random.default_rng(seed)
+    d = root / name
+    d.mkdir(parents=True)
+    text, frames, utt2spk = {}, {}, {}
+    with MatrixWriter(f"ark,scp:{d}/feats.ark,{d}/feats.scp") as w:
+        for i in range(num_utts):
+            utt = f"spk{i % 3}-{name}{i:03d}"
+            words = [WORDS[j] for j in rng.integers(0, len(WORDS), rng.integers(1, 4))]
+            n = int(rng.integers(60, 120))
+            w[utt] = rng.standard_normal((n, 20)).astype(np.float32) + 0.1 * len(words)
+            text[utt], frames[utt], utt2spk[utt] = " ".join(words), n, f"spk{i % 3}"
+    write_table(d / "text", text)
+    write_table(d / "utt2num_frames", frames)
+    write_table(d / "utt2spk", utt2spk)
+    (d / "conf").mkdir()
+    (d / "conf" / "fbank.yaml").write_text("num_mel_bins: 20\n")
+    return d
+
+
+@pytest.fixture(scope="module")
+def asr_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("asr")
+    train = make_split(root, "train", 48, 0)
+    make_split(root, "dev", 12, 1)
+    write_tokens(root / "tokens.txt", char_inventory((train / "text").read_text().split("\n")))
+    (root / "train.yaml").write_text(
+        "task: asr\n"
+        "model: {name: ctc_bilstm, subsample: 2, conv_channels: 16, hidden: 16, layers: 2, dropout: 0.0}\n"
+        "optim: {name: adam, lr: 0.01, clip: 5.0, scheduler: {name: plateau, patience: 0}}\n"
+        "train: {epochs: 3, seed: 7, batch_frames: 1200, max_batch: 8, patience: 0, keep_nbest: 2,"
+        " log_every: 100}\n")
+    return root
+
+
+def train_cmd(root, exp, *extra):
+    return [sys.executable, "-m", "speechkit.bin.main", "train", "--config", str(root / "train.yaml"),
+            "--exp-dir", str(exp), "--train-data", str(root / "train"), "--dev-data", str(root / "dev"),
+            "--token-list", str(root / "tokens.txt"), *extra]
+
+
+def run_train(root, exp, *extra):
+    proc = subprocess.run(train_cmd(root, exp, *extra), text=True, capture_output=True,
+                          env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def weights(path):
+    return ckpt.load(path)
+
+
+def assert_same(a, b, atol=0.0):
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=atol, rtol=0 if atol == 0 else 1e-4)
+
+
+def test_padding_changes_nothing():
+    torch.manual_seed(0)
+    model = CTCBiLSTM(12, 9, hidden=8, layers=2, dropout=0.0, subsample=4, conv_channels=8).eval()
+    mats = [np.random.default_rng(i).standard_normal((n, 12)).astype(np.float32) for i, n in
+            enumerate([37, 50, 21])]
+    x, lengths = pad(mats)
+    batched, out_lengths = model(x, lengths)
+    for i, m in enumerate(mats):
+        alone, n = model(torch.from_numpy(m)[None], torch.tensor([len(m)]))
+        assert out_lengths[i] == n[0] == (len(m) + 3) // 4
+        torch.testing.assert_close(batched[i, :n[0]], alone[0], atol=1e-5, rtol=1e-5)
+    # Garbage in the padded frames must not reach the real ones either.
+    x_noisy = x.clone()
+    for i, m in enumerate(mats):
+        x_noisy[i, len(m):] = 1e3
+    noisy, _ = model(x_noisy, lengths)
+    for i, n in enumerate(out_lengths):
+        torch.testing.assert_close(noisy[i, :n], batched[i, :n])
+
+
+def test_ctc_feasibility_counts_repeats():
+    assert ctc_frames_needed([1, 2, 3]) == 3
+    assert ctc_frames_needed([5, 5, 2, 2, 2]) == 8
+
+
+def test_bucketing_keeps_padding_small():
+    rng = np.random.default_rng(0)
+    lengths = {f"u{i}": int(n) for i, n in enumerate(rng.integers(100, 400, 300))}
+    batches = make_batches(lengths, batch_frames=3000, max_batch=16, min_batch=2)
+    assert sorted(k for b in batches for k in b) == sorted(lengths)
+    assert all(len(b) >= 2 for b in batches)
+    assert all(lengths[b[0]] * len(b) <= 3000 for b in batches if len(b) > 2)
+
+
+def test_train_writes_exp_dir_and_is_idempotent(asr_data, tmp_path):
+    exp = tmp_path / "exp"
+    run_train(asr_data, exp)
+    for name in ("config.yaml", "train.log", "checkpoint.pt", "epoch3.pt", "best.pt", "ave.pt",
+                 "tokens.txt", "feats.yaml", "images/loss.png", "images/cer.png"):
+        assert (exp / name).exists(), name
+    log = (exp / "train.log").read_text()
+    assert "padding" in log and "epoch 3" in log
+    again = run_train(asr_data, exp)
+    assert "already trained" in again.stderr
+    changed = subprocess.run(train_cmd(asr_data, exp, "train.epochs=4"), text=True,
+                             capture_output=True)
+    assert changed.returncode == 1 and "differs from this run's config" in changed.stderr
+
+
+def test_kill_9_and_resume_gives_the_same_weights(asr_data, tmp_path):
+    ref = tmp_path / "ref"
+    run_train(asr_data, ref, "train.checkpoint_every=2")
+    exp = tmp_path / "killed"
+    proc = subprocess.Popen(train_cmd(asr_data, exp, "train.checkpoint_every=2"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    # Kill as soon as a mid-epoch checkpoint of epoch 2 exists.
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if (exp / "epoch1.pt").exists():
+            state = ckpt.load(exp / "checkpoint.pt")["trainer"]
+            if state["epoch"] == 1 and state["batches_done"] > 0:
+                proc.send_signal(signal.SIGKILL)
+                break
+        time.sleep(0.01)
+    proc.wait()
+    if proc.returncode != -signal.SIGKILL:
+        pytest.skip("training finished before it could be killed mid-epoch")
+    assert not (exp / "ave.pt").exists()
+    unfinished = subprocess.run(train_cmd(asr_data, exp, "train.checkpoint_every=2"),
+                                text=True, capture_output=True)
+    assert unfinished.returncode == 1 and "--resume" in unfinished.stderr
+    run_train(asr_data, exp, "train.checkpoint_every=2", "--resume")
+    assert "resumed from" in (exp / "train.log").read_text()
+    assert_same(weights(exp / "ave.pt"), weights(ref / "ave.pt"))
+    assert_same(weights(exp / "epoch3.pt"), weights(ref / "epoch3.pt"))
+
+
+def test_ddp_two_processes_equal_one(asr_data, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    run_train(asr_data, one, "train.epochs=1")
+    run_train(asr_data, two, "train.epochs=1", "--nproc", "2")
+    assert_same(weights(one / "epoch1.pt"), weights(two / "epoch1.pt"), atol=1e-5)
+    assert "world size 2" in (two / "train.log").read_text()
