@@ -163,3 +163,17 @@ def test_ddp_two_processes_equal_one(asr_data, tmp_path):
     run_train(asr_data, two, "train.epochs=1", "--nproc", "2")
     assert_same(weights(one / "epoch1.pt"), weights(two / "epoch1.pt"), atol=1e-5)
     assert "world size 2" in (two / "train.log").read_text()
+
+
+def test_specaugment_masks_inside_utterances_in_training_only():
+    from speechkit.nn.specaug import SpecAugment
+    torch.manual_seed(0)
+    aug = SpecAugment(freq_masks=2, freq_width=5, time_masks=2, time_width=8)
+    x = torch.ones(4, 50, 20)
+    lengths = torch.tensor([50, 30, 12, 5])
+    out = aug(x, lengths)
+    assert out.shape == x.shape and 0 < (out == 0).float().mean() < 0.6
+    for i, n in enumerate(lengths.tolist()):
+        masked_frames = (out[i] == 0).all(dim=1)
+        assert not masked_frames[n:].any()  # time masks never land in padding only
+    assert torch.equal(aug.eval()(x, lengths), x)

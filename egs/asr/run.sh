@@ -17,10 +17,10 @@ tag=                     # appended to the config name: exp/<config>[_<tag>]
 beam=10                  # prefix beam for decoding (greedy is decoded too)
 ngpu=0
 # Embedded corpus size (speakers x utterances per speaker; dev/test speakers are unseen).
-num_speakers=40
-dev_speakers=4
-test_speakers=6
-utts_per_speaker=60
+num_speakers=130
+dev_speakers=10
+test_speakers=20
+utts_per_speaker=24
 seed=1
 help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|yesno] [--train-config FILE] [--tag TAG] [--nj N] [--beam N] [--ngpu N]"
 

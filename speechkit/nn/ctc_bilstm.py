@@ -10,6 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from speechkit.errors import SpeechkitError
 from speechkit.nn.registry import MODELS
+from speechkit.nn.specaug import SpecAugment
 from speechkit.train.batching import lengths_to_mask
 
 
@@ -45,8 +46,10 @@ class ConvSubsample(nn.Module):
 @MODELS.register("ctc_bilstm")
 class CTCBiLSTM(nn.Module):
     def __init__(self, input_dim, vocab_size, hidden=256, layers=3, dropout=0.2, subsample=1,
-                 conv_channels=256):
+                 conv_channels=256, specaug=None):
         super().__init__()
+        # specaug: None, or SpecAugment's options ({} for its defaults); active in training only.
+        self.specaug = SpecAugment(**specaug) if specaug is not None else None
         self.subsample = ConvSubsample(input_dim, conv_channels, subsample)
         self.lstm = nn.LSTM(self.subsample.output_dim, hidden, num_layers=layers,
                             bidirectional=True, batch_first=True,
@@ -59,6 +62,8 @@ class CTCBiLSTM(nn.Module):
 
     def forward(self, feats, lengths):
         """(N, T, D), (N,) -> log-probs (N, T', vocab), lengths (N,)."""
+        if self.specaug is not None:
+            feats = self.specaug(feats, lengths)
         x, lengths = self.subsample(feats, lengths)
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         x, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.shape[1])
