@@ -1,5 +1,6 @@
 """Shared fixtures: tiny audio and data dirs built in tmp_path, no downloads."""
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,17 @@ def run(cmd, cwd=None, check=True, env=None):
     if check and proc.returncode != 0:
         raise AssertionError(f"`{cmd}` failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def copy_recipe(name, dest):
+    """A copy of egs/<name> in `dest` (no outputs), pointing at this repo's utils and tools."""
+    recipe = dest / name
+    shutil.copytree(REPO / "egs" / name, recipe, symlinks=True,
+                    ignore=shutil.ignore_patterns("corpus", "data", "exp", "feats", "RESULTS.md"))
+    (recipe / "utils").unlink()
+    (recipe / "utils").symlink_to(REPO / "utils")
+    path_sh = (recipe / "path.sh").read_text()
+    (recipe / "path.sh").write_text(path_sh.replace('"$(dirname "${BASH_SOURCE[0]}")/../../tools',
+                                                    f'"{REPO}/tools'))
+    (recipe / "RESULTS.md").unlink(missing_ok=True)
+    return recipe

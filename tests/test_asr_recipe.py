@@ -1,18 +1,11 @@
 """egs/asr/run.sh end to end on a tiny corpus and config, then one-command inference."""
 import json
-import shutil
 
-from conftest import REPO, run
+from conftest import copy_recipe, run
 
 
 def test_asr_recipe_end_to_end(tmp_path):
-    recipe = tmp_path / "asr"
-    shutil.copytree(REPO / "egs" / "asr", recipe, symlinks=True,
-                    ignore=shutil.ignore_patterns("corpus", "data", "exp", "feats"))
-    (recipe / "utils").unlink()
-    (recipe / "utils").symlink_to(REPO / "utils")
-    path_sh = (recipe / "path.sh").read_text().replace('"$(dirname "${BASH_SOURCE[0]}")/../../tools', f'"{REPO}/tools')
-    (recipe / "path.sh").write_text(path_sh)
+    recipe = copy_recipe("asr", tmp_path)
     out = run("./run.sh --num-speakers 8 --dev-speakers 2 --test-speakers 2 --utts-per-speaker 6 "
               "--nj 2 --train-config conf/train_tiny.yaml --beam 4", cwd=recipe)
     exp = recipe / "exp" / "train_tiny"

@@ -15,7 +15,7 @@ from speechkit.errors import SpeechkitError
 from speechkit.io import AudioTable, load_audio
 
 # Modules that register inference front-ends; a new task adds its module here.
-_FRONTENDS = ("speechkit.decode.asr",)
+_FRONTENDS = ("speechkit.decode.asr", "speechkit.decode.classify")
 
 
 def get_parser():

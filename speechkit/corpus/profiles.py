@@ -46,3 +46,20 @@ def digits(rng, min_len=1, max_len=7, oh_prob=0.3):
         words.append("oh" if d == 0 and rng.random() < oh_prob else DIGIT_WORDS[d])
     text = " ".join(words)
     return text, text
+
+
+# Google Speech Commands v0.02: its 10 command words are the keywords, its 25 other words make
+# `_unknown_` (mapped in data preparation; the transcript keeps the true word).
+COMMAND_KEYWORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
+COMMAND_OTHER_WORDS = ("backward", "bed", "bird", "cat", "dog", "eight", "five", "follow",
+                       "forward", "four", "happy", "house", "learn", "marvin", "nine", "one",
+                       "seven", "sheila", "six", "three", "tree", "two", "visual", "wow", "zero")
+
+
+@register("commands")
+def commands(rng, keyword_prob=0.7):
+    """One Speech-Commands word per utterance: a keyword with probability keyword_prob (each
+    keyword then 7%), otherwise one of the 25 other words (1.2% each)."""
+    words = COMMAND_KEYWORDS if rng.random() < keyword_prob else COMMAND_OTHER_WORDS
+    word = choice(rng, words)
+    return word, word

@@ -1,7 +1,9 @@
-"""Character token lists (`tokens.txt`: `<token> <id>` per line) and text <-> ids.
+"""Token lists (`tokens.txt`: `<token> <id>` per line, ids 0..N-1 in order) and text <-> ids.
 
-Ids: `<blank>` 0 (CTC's blank), `<unk>` 1, `<space>` 2 for the word boundary, then every other
-character of the training text in C order. Characters not in the list map to `<unk>`.
+Two kinds:
+- characters, for CTC: `<blank>` 0 (CTC's blank), `<unk>` 1, `<space>` 2 for the word boundary,
+  then every other character of the training text in C order; unknown characters map to <unk>;
+- labels, for classification: every distinct whole transcript (`yes`, `_unknown_`, ...) in C order.
 """
 from pathlib import Path
 
@@ -12,9 +14,14 @@ SPECIALS = (BLANK, UNK, SPACE)
 
 
 def char_inventory(texts):
-    """Token list for an iterable of transcripts."""
+    """Character token list for an iterable of transcripts."""
     chars = sorted({c for t in texts for c in t if not c.isspace()})
     return list(SPECIALS) + chars
+
+
+def label_inventory(texts):
+    """Label list: the distinct transcripts, each one label."""
+    return sorted({" ".join(t.split()) for t in texts}, key=lambda s: s.encode())
 
 
 def write_tokens(path, tokens):
@@ -28,8 +35,6 @@ class TokenList:
     def __init__(self, tokens):
         self.tokens = list(tokens)
         self.ids = {t: i for i, t in enumerate(self.tokens)}
-        if self.tokens[:3] != list(SPECIALS):
-            raise SpeechkitError(f"a token list starts with {', '.join(SPECIALS)}")
 
     @classmethod
     def read(cls, path):
@@ -46,6 +51,15 @@ class TokenList:
 
     def __len__(self):
         return len(self.tokens)
+
+
+class CharTokens(TokenList):
+    """Characters for CTC (see the module doc)."""
+
+    def __init__(self, tokens):
+        super().__init__(tokens)
+        if self.tokens[:3] != list(SPECIALS):
+            raise SpeechkitError(f"a character token list starts with {', '.join(SPECIALS)}")
 
     def encode(self, text):
         unk = self.ids[UNK]

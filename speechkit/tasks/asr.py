@@ -4,7 +4,7 @@ import shutil
 
 import torch
 
-from speechkit.data.tokens import TokenList
+from speechkit.data.tokens import CharTokens
 from speechkit.decode.ctc import greedy_search
 from speechkit.io import read_dict
 from speechkit.metrics.wer import align
@@ -28,7 +28,7 @@ class ASRTask(Task):
 
     def __init__(self, config, model_dir):
         super().__init__(config, model_dir)
-        self.tokens = TokenList.read(config["data"]["tokens"])
+        self.tokens = CharTokens.read(config["data"]["tokens"])
         self.model = None
 
     def prepare(self, data):

@@ -12,13 +12,15 @@
 # archive already there is unpacked instead of downloaded.
 #   --remove-archive   delete the archive once unpacked
 #   --url URL          download from URL (a mirror) instead of openslr.org
+# The download, .done marker and unpacking are utils/download_and_untar.sh's; this script has
+# the corpus table and the checks of what was unpacked.
 set -euo pipefail
 
-remove_archive=false
+opts=()
 url=
 while [ $# -gt 0 ]; do
   case "$1" in
-    --remove-archive) remove_archive=true; shift ;;
+    --remove-archive) opts+=(--remove-archive); shift ;;
     --url) [ $# -ge 2 ] || { echo "$0: error: --url needs a value" >&2; exit 1; }
            url=$2; shift 2 ;;
     --*) echo "$0: error: unknown option $1" >&2; exit 1 ;;
@@ -47,49 +49,14 @@ case "$corpus" in
     exit 1 ;;
 esac
 
-if [ -f "$dest/.done" ]; then
-  echo "$0: $corpus already in $dest ($dest/.done exists; remove it to unpack again)" >&2
-  exit 0
-fi
-mkdir -p "$dest"
+already=false
+[ -f "$dest/.done" ] && already=true
+"$(dirname "$0")/../utils/download_and_untar.sh" ${opts[@]+"${opts[@]}"} --archive "$archive" \
+  "$url" "$dest" "$unpacked" "$unpacked/*.wav"
+$already && exit 0      # the rerun message came from utils/download_and_untar.sh
 
-if [ ! -s "$dest/$archive" ]; then
-  echo "$0: downloading $url to $dest/$archive" >&2
-  part="$dest/$archive.part"
-  rm -f "$part"
-  ok=false
-  if command -v wget >/dev/null 2>&1; then
-    wget --no-verbose --tries=3 -O "$part" "$url" && ok=true
-  elif command -v curl >/dev/null 2>&1; then
-    curl --fail --location --retry 3 --silent --show-error -o "$part" "$url" && ok=true
-  else
-    echo "$0: error: neither wget nor curl is installed; download $url into $dest/ by hand and rerun" >&2
-    exit 1
-  fi
-  if ! $ok || [ ! -s "$part" ]; then
-    rm -f "$part"
-    echo "$0: error: could not download $url (no network?); download it into $dest/ by hand (or pass --url MIRROR) and rerun" >&2
-    exit 1
-  fi
-  mv "$part" "$dest/$archive"
-fi
-
-echo "$0: unpacking $dest/$archive" >&2
-if ! tar -xzf "$dest/$archive" -C "$dest"; then
-  echo "$0: error: $dest/$archive is not a valid .tar.gz (partial download?); remove it and rerun" >&2
-  exit 1
-fi
-if [ ! -d "$dest/$unpacked" ]; then
-  echo "$0: error: $dest/$archive did not unpack to $dest/$unpacked; is it the right archive?" >&2
-  exit 1
-fi
 nwav=$(find "$dest/$unpacked" -maxdepth 1 -name '*.wav' | wc -l)
-if [ "$nwav" -eq 0 ]; then
-  echo "$0: error: no wav files in $dest/$unpacked; is $dest/$archive the right archive?" >&2
-  exit 1
-elif [ "$nwav" -ne "$expected_wavs" ]; then
+if [ "$nwav" -ne "$expected_wavs" ]; then
   echo "$0: warning: $nwav wav files in $dest/$unpacked, expected $expected_wavs" >&2
 fi
-$remove_archive && rm -f "$dest/$archive"
-touch "$dest/.done"
 echo "$0: $corpus ready in $dest/$unpacked ($nwav wav files)" >&2

@@ -1,0 +1,29 @@
+"""egs/kws/run.sh end to end on a tiny corpus (two frontends, one seed, one epoch), then
+`speechkit infer kws` on a clip."""
+import json
+
+from conftest import copy_recipe, run
+
+
+def test_kws_recipe_end_to_end(tmp_path):
+    recipe = copy_recipe("kws", tmp_path)
+    out = run("./run.sh --num-speakers 8 --dev-speakers 2 --test-speakers 2 --utts-per-speaker 10 "
+              "--nj 2 --seeds 1 --frontends 'logmel pcen' --train-args 'train.epochs=1 "
+              "model.channels=[8,8]'", cwd=recipe)
+    assert "Stage 7: comparison table and pictures" in out.stdout
+    results = (recipe / "exp" / "RESULTS.md").read_text()
+    for part in ("## accuracy", "## frr_mean", "| train_logmel |", "| train_pcen |",
+                 "test_near", "test_far_snr0", "test_far_snr20"):
+        assert part in results
+    scores = json.loads((recipe / "exp" / "train_pcen_seed1" / "decode_test_far_snr10" /
+                         "scores.json").read_text())
+    assert set(scores) >= {"accuracy", "frr_mean", "frr", "fa_rate"} and scores["utterances"] > 0
+    assert (recipe / "exp" / "frontends.png").stat().st_size > 10000
+
+    clip = next((recipe / "data" / "wav" / "test_near").glob("*.wav"))
+    line = run(f". ./path.sh && speechkit infer kws --model exp/train_pcen_seed1 {clip}",
+               cwd=recipe).stdout.strip()
+    key, label, posterior = line.split()
+    assert key == clip.stem and 0.0 <= float(posterior) <= 1.0
+    labels = (recipe / "data" / "lang" / "labels.txt").read_text().split()[::2]
+    assert label in labels
