@@ -8,9 +8,10 @@ means y.backward(G) for a fixed random G, with gradients for the input and all f
 parameters ("params" rows: for the parameters only, the usual case of a first layer whose input
 is data); "fwd" rows are forward only, without autograd. The naive loop and the lfilter rows are
 the same formula under plain autograd with the smoother as a Python loop over frames or
-torchaudio.functional.lfilter. librosa.pcen (numpy, forward only, no gradients) runs once per utterance of the
-batch with the same s, gain, bias, power and eps and its default initial state (our
-init="librosa"); the last column checks that our float32 forward matches it.
+torchaudio.functional.lfilter. librosa.pcen (numpy, forward only, no gradients) runs once per
+utterance of the batch with the same s, gain, bias, power and eps and its default initial state
+(our init="librosa"); the last column checks that our float32 forward matches it. On a shared
+machine, multi-threaded torch suffers far more from other load than numpy: see --threads 1.
 
     PYTHONPATH=. python bench/bench_pcen.py [--threads 2] [--repeat 7] [--chunks 32,64,128,256]
         [--shapes 32x80x600,1x80x6000] [--no-loop]
