@@ -2,7 +2,7 @@
 # Download a .tar.gz archive and unpack it (the shared part of the recipes'
 # local/download_and_untar.sh).
 #
-#   utils/download_and_untar.sh [--remove-archive] [--archive NAME] <url> <dest> [<path> ...]
+#   utils/download_and_untar.sh [--remove-archive] [--archive NAME] [--url MIRROR] <url> <dest> [<path> ...]
 #
 #   utils/download_and_untar.sh https://www.openslr.org/resources/1/waves_yesno.tar.gz \
 #       corpus/yesno waves_yesno 'waves_yesno/*.wav'
@@ -16,24 +16,28 @@
 # downloaded. Downloads use wget (or curl) into <dest>/NAME.part, renamed once complete.
 #   --remove-archive   delete the archive once unpacked
 #   --archive NAME     the archive's file name in <dest> (for a mirror URL with another basename)
+#   --url MIRROR       download from MIRROR instead of <url> (recipes pass their users' options on)
 set -euo pipefail
 
 remove_archive=false
 archive=
+mirror=
 while [ $# -gt 0 ]; do
   case "$1" in
     --remove-archive) remove_archive=true; shift ;;
     --archive) [ $# -ge 2 ] || { echo "$0: error: --archive needs a value" >&2; exit 1; }
                archive=$2; shift 2 ;;
+    --url) [ $# -ge 2 ] || { echo "$0: error: --url needs a value" >&2; exit 1; }
+           mirror=$2; shift 2 ;;
     --*) echo "$0: error: unknown option $1" >&2; exit 1 ;;
     *) break ;;
   esac
 done
 if [ $# -lt 2 ]; then
-  echo "Usage: $0 [--remove-archive] [--archive NAME] <url> <dest> [<path-that-must-exist-after-unpack> ...]" >&2
+  echo "Usage: $0 [--remove-archive] [--archive NAME] [--url MIRROR] <url> <dest> [<path-that-must-exist-after-unpack> ...]" >&2
   exit 1
 fi
-url=$1
+url=${mirror:-$1}
 dest=$2
 shift 2
 if [ -z "$archive" ]; then

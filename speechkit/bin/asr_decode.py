@@ -11,9 +11,10 @@ from pathlib import Path
 
 from speechkit.bin import common
 from speechkit.decode.asr import Speech2Text
-from speechkit.io import load_scp, read_dict, write_table
+from speechkit.io import write_table
 from speechkit.progress import progress
 from speechkit.train.batching import make_batches
+from speechkit.train.dataset import FeatureSet
 
 
 def get_parser():
@@ -32,12 +33,10 @@ def main(argv=None):
     args = get_parser().parse_args(argv)
     data, out = Path(args.data), Path(args.out)
     s2t = Speech2Text(args.model, args.checkpoint, args.beam)
-    feats = load_scp(data / "feats.scp")
-    lengths = {k: int(v) for k, v in read_dict(data / "utt2num_frames").items()}
+    feats = FeatureSet(data, s2t.md.cmvn_path, preload=False)  # normalised as in training
     hyps = {}
-    for keys in progress(make_batches(lengths, args.batch_frames, 256), desc="decode", unit="batch"):
-        mats = [s2t.md.normalise(feats[k]) for k in keys]
-        hyps.update(zip(keys, s2t.decode_feats(mats)))
+    for keys in progress(make_batches(feats.lengths, args.batch_frames, 256), desc="decode", unit="batch"):
+        hyps.update(zip(keys, s2t.decode_feats([feats[k] for k in keys])))
     out.mkdir(parents=True, exist_ok=True)
     write_table(out / "text", hyps)
     if (data / "text").is_file():

@@ -16,8 +16,9 @@ import numpy as np
 from speechkit.bin import common
 from speechkit.decode.classify import Classifier
 from speechkit.errors import SpeechkitError
-from speechkit.io import MatrixWriter, load_scp, write_table
+from speechkit.io import MatrixWriter, write_table
 from speechkit.progress import progress
+from speechkit.train.dataset import FeatureSet
 
 
 def get_parser():
@@ -43,14 +44,14 @@ def main(argv=None):
 
 
 def classify(clf, data, out, batch_size):
-    feats = load_scp(data / "feats.scp")
-    keys = list(feats)
+    feats = FeatureSet(data, clf.md.cmvn_path, preload=False)  # normalised as in training
+    keys = feats.keys
     out.mkdir(parents=True, exist_ok=True)
     best = {}
     with MatrixWriter(f"ark,t:{out}/posteriors.txt") as writer:
         for start in progress(range(0, len(keys), batch_size), desc="classify", unit="batch"):
             chunk = keys[start:start + batch_size]
-            post = clf.posteriors([clf.md.normalise(feats[k]) for k in chunk])
+            post = clf.posteriors([feats[k] for k in chunk])
             for key, row in zip(chunk, post):
                 writer.write(key, row[None, :])
                 best[key] = clf.labels[int(np.argmax(row))]

@@ -22,18 +22,16 @@ and for how ties between minimal alignments are broken.
 counts); --details writes per_utt (and per_utt_char with --cer) in the format of Kaldi's
 wer_details/per_utt: `utt ref ...`, `utt hyp ...`, `utt op ...` (C S I D), `utt #csid c s i d`.
 """
-import json
-import re
 import sys
 from pathlib import Path
 
 from speechkit.bin import common
-from speechkit.errors import SpeechkitError, where
-from speechkit.io.table import atomic_write_text, parse_line, read_dict
+from speechkit.errors import SpeechkitError
+from speechkit.io.table import atomic_write_text, read_dict, table_path
+from speechkit.metrics.report import write_report
 from speechkit.metrics.wer import MODES, per_utt_lines, score_corpus
 
 PROG = "speechkit compute-wer"
-_ARK_PREFIX = re.compile(r"^ark(,[a-z]+)*:")
 
 
 def get_parser():
@@ -51,27 +49,9 @@ def get_parser():
     return parser
 
 
-def _read_stdin_table():
-    table = {}
-    for lineno, line in enumerate(sys.stdin, 1):
-        if not line.strip():
-            continue
-        key, value = parse_line("<stdin>", lineno, line)
-        if key in table:
-            raise SpeechkitError(f"{where('<stdin>', lineno, key)}: duplicate key")
-        table[key] = value
-    return table
-
-
 def read_text_table(spec, allow_empty=False):
-    """{utt: transcript} from a path, `ark[,flags]:path` or `-` (stdin)."""
-    spec = str(spec)
-    target = _ARK_PREFIX.sub("", spec)
-    if target == "-":
-        return _read_stdin_table()
-    if spec.startswith("scp:"):
-        raise SpeechkitError(f"{spec}: transcripts are a text table; give its path or ark:PATH")
-    return read_dict(target, check_sorted=False, allow_empty=allow_empty)
+    """{utt: transcript} from a path, `ark[,flags]:path` or `-` (stdin); need not be sorted."""
+    return read_dict(table_path(spec), check_sorted=False, allow_empty=allow_empty)
 
 
 def _as_table(table, allow_empty=False):
@@ -81,9 +61,7 @@ def _as_table(table, allow_empty=False):
 def write_results(result, out_dir=None, details_dir=None):
     """Write result.txt and scores.json to out_dir and the per-utterance files to details_dir."""
     if out_dir is not None:
-        out_dir = Path(out_dir)
-        atomic_write_text(out_dir / "result.txt", "\n".join(result.lines()) + "\n")
-        atomic_write_text(out_dir / "scores.json", json.dumps(result.as_dict(), indent=2) + "\n")
+        write_report(out_dir, result.lines(), result.as_dict())
     if details_dir is not None:
         details_dir = Path(details_dir)
         word_lines = [ln for utt, ali, _ in result.details for ln in per_utt_lines(utt, ali)]
@@ -114,7 +92,7 @@ def score(ref_table, hyp_table, mode="present", cer=True, out_dir=None, details_
 @common.cli(PROG)
 def main(argv=None):
     args = get_parser().parse_args(argv)
-    if all(_ARK_PREFIX.sub("", spec) == "-" for spec in (args.ref, args.hyp)):
+    if all(table_path(spec) == "-" for spec in (args.ref, args.hyp)):
         raise SpeechkitError("only one of REF and HYP can be stdin")
     result = score_tables(args.ref, args.hyp, args.mode, args.cer, args.out_dir, args.details)
     if result.extra:

@@ -7,15 +7,15 @@ Reads <dir>/ref, <dir>/text and <dir>/posteriors.txt (from `speechkit classify`)
 starting with `_`) the false-reject rate at which at most --fa-rate of the other utterances
 score at or above the threshold on that keyword's posterior (speechkit/metrics/detection.py).
 """
-import json
 from pathlib import Path
 
 import numpy as np
 
 from speechkit.bin import common
 from speechkit.errors import SpeechkitError
-from speechkit.io import atomic_write_text, read_dict, read_matrix_dict
+from speechkit.io import read_dict, read_matrix_dict
 from speechkit.metrics.detection import accuracy, frr_at_far
+from speechkit.metrics.report import write_report
 
 
 def get_parser():
@@ -59,6 +59,5 @@ def main(argv=None):
              f"%FRR {result['frr_mean']:.2f} at {100 * args.fa_rate:g}% false alarms (mean over "
              f"{len(result['frr'])} keywords)"]
     lines += [f"  {k} {v:.2f}" for k, v in result["frr"].items()]
-    atomic_write_text(Path(args.dir) / "result.txt", "\n".join(lines) + "\n")
-    atomic_write_text(Path(args.dir) / "scores.json", json.dumps(result, indent=2) + "\n")
+    write_report(args.dir, lines, result)
     print("\n".join(lines))

@@ -30,7 +30,8 @@ class ModelDir:
         self.feat_type = (self.path / "feats.type").read_text().strip()
         self.feat_options = load_feature_config(self.feat_type, self._feat_conf())
         cmvn = self.path / "cmvn.ark"
-        self.stats = read_stats_file(cmvn) if cmvn.is_file() else None
+        self.cmvn_path = cmvn if cmvn.is_file() else None
+        self.stats = read_stats_file(cmvn) if self.cmvn_path else None
         self.device = torch.device(device)
         state = ckpt.load(self._checkpoint(checkpoint), self.device)
         self.model = self.task.build_model(self.feature_dim())
@@ -52,15 +53,11 @@ class ModelDir:
     def features(self, waveform, sample_rate):
         """Normalised features of one waveform, as in training."""
         feats = compute(self.feat_type, self.feat_options, waveform, sample_rate)
-        return self.normalise(feats)
+        return feats if self.stats is None else apply_cmvn(feats, self.stats, norm_vars=True)
 
     def feature_dim(self):
         """Dimension of the features, from the feature config (half a second of silence)."""
         rate = int(self.feat_options["sample_frequency"])
         return compute(self.feat_type, self.feat_options, np.zeros(rate // 2, np.float32), rate).shape[1]
 
-    def normalise(self, feats):
-        if self.stats is None:
-            return np.asarray(feats, dtype=np.float32)
-        return apply_cmvn(feats, self.stats, norm_vars=True)
 

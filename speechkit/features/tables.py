@@ -5,18 +5,7 @@ Kaldi tools take these as rspecifiers/wspecifiers; a plain path works too, so bo
 """
 import sys
 
-from speechkit.errors import SpeechkitError
-from speechkit.io import read_dict, write_table
-
-
-def table_path(spec):
-    """'ark:data/spk2utt' or 'ark,t:x' -> the path; a plain path stays as it is."""
-    head, sep, target = spec.partition(":")
-    if sep and "ark" in head.split(","):
-        return target
-    if sep and "scp" in head.split(","):
-        raise SpeechkitError(f"'{spec}': give this text table as ark:FILE or FILE, not scp:")
-    return spec
+from speechkit.io.table import read_dict, table_path, write_table
 
 
 def read_spk2utt(spec):

@@ -4,6 +4,7 @@ C-locale order is byte order, which is Python's order on str for the ASCII keys 
 comparing the UTF-8 bytes keeps it right for any key.
 """
 import os
+import sys
 from pathlib import Path
 
 from speechkit.errors import SpeechkitError, where
@@ -22,19 +23,13 @@ def parse_line(path, lineno, line):
 
 
 def read_table(path, check_sorted=True, allow_empty=False, keep_first=False):
-    """Read a table as a list of (key, value) pairs in file order.
+    """Read a table (a path, or `-` for stdin) as a list of (key, value) pairs in file order.
 
     Unsorted tables and duplicate keys are errors naming the line, as in Kaldi, because every
     tool downstream merges tables by walking them in order. The fixer reads with
     check_sorted=False and keep_first=True (later duplicates dropped).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SpeechkitError(f"{path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpeechkitError(f"{path}: cannot read: {e}") from None
+    path, text = _read_text(path)
     pairs, seen, prev = [], set(), None
     for lineno, line in enumerate(text.splitlines(), 1):
         key, value = parse_line(path, lineno, line)
@@ -52,6 +47,33 @@ def read_table(path, check_sorted=True, allow_empty=False, keep_first=False):
     if not pairs and not allow_empty:
         raise SpeechkitError(f"{path}: empty table")
     return pairs
+
+
+def _read_text(path):
+    """(name for messages, text) of a path or of stdin ('-')."""
+    if str(path) == "-":
+        return "<stdin>", sys.stdin.read()
+    path = Path(path)
+    if not path.is_file():
+        raise SpeechkitError(f"{path}: no such file")
+    try:
+        return path, path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpeechkitError(f"{path}: cannot read: {e}") from None
+
+
+def table_path(spec):
+    """A text table named the Kaldi way on a command line: 'ark:x', 'ark,t:x' or plain 'x' -> x.
+
+    Kaldi tools take such tables as rspecifiers/wspecifiers; an scp cannot hold text.
+    """
+    spec = str(spec)
+    head, sep, target = spec.partition(":")
+    if sep and "ark" in head.split(","):
+        return target
+    if sep and "scp" in head.split(","):
+        raise SpeechkitError(f"'{spec}': give this text table as ark:FILE or FILE, not scp:")
+    return spec
 
 
 def read_dict(path, **kwargs):

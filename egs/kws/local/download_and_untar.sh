@@ -18,28 +18,19 @@
 # the corpus table and the checks of what was unpacked.
 set -euo pipefail
 
-opts=()
-url=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --remove-archive) opts+=(--remove-archive); shift ;;
-    --url) [ $# -ge 2 ] || { echo "$0: error: --url needs a value" >&2; exit 1; }
-           url=$2; shift 2 ;;
-    --*) echo "$0: error: unknown option $1" >&2; exit 1 ;;
-    *) break ;;
-  esac
-done
-if [ $# -ne 2 ]; then
+if [ $# -lt 2 ]; then
   echo "Usage: $0 [--remove-archive] [--url URL] <corpus> <dest>   (corpus: speech_commands)" >&2
   exit 1
 fi
-corpus=$1
-dest=$2
+# The options (--remove-archive, --url MIRROR) go on to utils/download_and_untar.sh as they are.
+opts=("${@:1:$#-2}")
+corpus=${*: -2:1}
+dest=${*: -1}
 
 case "$corpus" in
   speech_commands)
     archive=speech_commands_v0.02.tar.gz
-    url=${url:-http://download.tensorflow.org/data/$archive}
+    url=http://download.tensorflow.org/data/$archive
     # what must be unpacked: the lists, the noise, and at least one word clip <word>/*.wav
     # (the glob skips _background_noise_/)
     required=(testing_list.txt validation_list.txt _background_noise_ '[!_]*/*.wav')
