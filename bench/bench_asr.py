@@ -35,10 +35,12 @@ import numpy as np
 import torch
 import yaml
 
+from speechkit.data.batch import pad
 from speechkit.data.tokens import char_inventory, write_tokens
-from speechkit.decode.ctc import greedy_search, prefix_beam_search
+from speechkit.features.config import write_typed
+from speechkit.search.ctc import greedy_search, prefix_beam_search
 from speechkit.tasks.asr import ASRTask, ctc_frames_needed
-from speechkit.train.batching import epoch_order, make_batches, pad, padding_ratio
+from speechkit.train.batching import epoch_order, make_batches, padding_ratio
 from speechkit.train.optim import build_optimizer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,8 +58,10 @@ def make_task(config, tmp):
     """ASRTask with a tokens.txt of English characters (a-z, apostrophe: 30 tokens)."""
     tokens = Path(tmp) / "tokens.txt"
     write_tokens(tokens, char_inventory(["abcdefghijklmnopqrstuvwxyz'"]))
+    features = Path(tmp) / "feats.yaml"
+    write_typed(features, "fbank", {"num_mel_bins": FEAT_DIM})
     conf = {"task": "asr", "model": dict(config["model"]), "optim": config["optim"],
-            "data": {"tokens": str(tokens)}}
+            "data": {"tokens": str(tokens), "features": str(features)}}
     return ASRTask(conf, Path(tmp))
 
 

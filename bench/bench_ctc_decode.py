@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from speechkit.decode.ctc import greedy_search, greedy_search_batch, prefix_beam_search
+from speechkit.search.ctc import greedy_search, greedy_search_batch, prefix_beam_search
 
 
 def log_softmax(x):

@@ -31,6 +31,7 @@ import torch  # noqa: E402
 
 from speechkit.features import kaldi  # noqa: E402
 from speechkit.features.extract import extract_table  # noqa: E402
+from speechkit.features.frontend import FRONTENDS  # noqa: E402
 from speechkit.io import AudioTable, read_table  # noqa: E402
 
 SR = 16000
@@ -58,7 +59,7 @@ def read_all(paths):
 
 
 def run_speechkit(wav_scp, options, out):
-    extract_table("fbank", options, AudioTable(wav_scp, sample_rate=SR),
+    extract_table(FRONTENDS.get("fbank")(options), AudioTable(wav_scp, sample_rate=SR),
                   f"ark,scp:{out}/feats.ark,{out}/feats.scp")
 
 

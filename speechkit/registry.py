@@ -22,3 +22,17 @@ class Registry(dict):
         if name not in self:
             raise SpeechkitError(f"unknown {self.what} '{name}'; known: {', '.join(sorted(self))}")
         return self[name]
+
+
+def discover(package):
+    """Import every module of `package` (its __name__), so their decorators fill the registries.
+
+    A package's __init__ calls this last; adding a task, network, corpus or inference front-end
+    is then adding a module, with no import list to edit.
+    """
+    import importlib
+    import pkgutil
+
+    pkg = importlib.import_module(package)
+    for info in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"{package}.{info.name}")

@@ -64,9 +64,12 @@ def copy_recipe(name, dest):
     recipe = dest / name
     shutil.copytree(REPO / "egs" / name, recipe, symlinks=True,
                     ignore=shutil.ignore_patterns("corpus", "data", "exp", "feats", "RESULTS.md"))
-    (recipe / "utils").unlink()
-    (recipe / "utils").symlink_to(REPO / "utils")
+    for link in [p for p in recipe.iterdir() if p.is_symlink()]:  # utils, steps, cmd.sh, path.sh
+        target = (REPO / "egs" / name / link.name).resolve()
+        link.unlink()
+        link.symlink_to(target)
     path_sh = (recipe / "path.sh").read_text()
+    (recipe / "path.sh").unlink()
     (recipe / "path.sh").write_text(path_sh.replace('"$(dirname "${BASH_SOURCE[0]}")/../../tools',
                                                     f'"{REPO}/tools'))
     (recipe / "RESULTS.md").unlink(missing_ok=True)

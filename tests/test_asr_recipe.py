@@ -8,7 +8,7 @@ def test_asr_recipe_end_to_end(tmp_path):
     recipe = copy_recipe("asr", tmp_path)
     out = run("./run.sh --num-speakers 8 --dev-speakers 2 --test-speakers 2 --utts-per-speaker 6 "
               "--nj 2 --train-config conf/train_tiny.yaml --beam 4", cwd=recipe)
-    exp = recipe / "exp" / "train_tiny"
+    exp = recipe / "exp" / "train_tiny_seed1"
     for name in ("decode_test_greedy", "decode_test_beam4", "decode_dev_greedy", "decode_dev_beam4"):
         result = (exp / name / "result.txt").read_text()
         assert result.startswith("%WER ") and "%CER " in result

@@ -1,4 +1,4 @@
-"""speechkit.decode.ctc: greedy and prefix beam search against brute force and torch's CTC loss.
+"""speechkit.search.ctc: greedy and prefix beam search against brute force and torch's CTC loss.
 
 The references are independent of the code under test: brute force enumerates every frame-level
 path and collapses it with itertools.groupby, and torch.nn.functional.ctc_loss gives
@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from speechkit.decode.ctc import greedy_search, greedy_search_batch, prefix_beam_search
+from speechkit.search.ctc import greedy_search, greedy_search_batch, prefix_beam_search
 
 
 def log_softmax(logits):

@@ -61,7 +61,9 @@ def test_fix_keeps_intersection(datadir):
     ("--first {src} 2 {dst}", ["spkA-000", "spkA-001"]),
     ("--last {src} 1 {dst}", ["spkB-002"]),
     ("--per-spk {src} 1 {dst}", ["spkA-000", "spkB-000"]),
-    ("{src} 2 {dst}", ["spkA-000", "spkB-000"]),
+    # subset_scp.pl on 6 lines, N=2: halves [0,3) and [3,6) need 1 each; each recursion gives
+    # its need to its second half down to one line: indices 2 and 5.
+    ("{src} 2 {dst}", ["spkA-002", "spkB-002"]),
 ])
 def test_subset(datadir, tmp_path, args, expected):
     dst = tmp_path / "sub"
@@ -129,3 +131,12 @@ echo "$stage $nj $use_gpu $train_config $*"
     assert bad.returncode == 1 and "invalid option --no-such-opt" in bad.stderr
     bad = run(f"bash {script} --use-gpu maybe", check=False)
     assert bad.returncode == 1 and "takes true or false" in bad.stderr
+
+
+def test_parse_options_checks_integers(tmp_path):
+    script = tmp_path / "s.sh"
+    script.write_text(f"stage=0\nstop_stage=100\n. {UTILS}/parse_options.sh\necho \"$stage\"\n")
+    for args in ("--stage abc", "--stage --stop-stage 3", "--stage 2.5"):
+        bad = run(f"bash {script} {args}", check=False)
+        assert bad.returncode == 1 and "takes an integer" in bad.stderr and not bad.stdout, args
+    assert run(f"bash {script} --stage -1").stdout.strip() == "-1"

@@ -85,3 +85,22 @@ def test_usage_and_unknown_option(tmp_path):
     assert run(f"{DOWNLOAD} {NOWHERE}/a.tar.gz", check=False).returncode != 0
     out = run(f"{DOWNLOAD} --bogus {NOWHERE}/a.tar.gz {tmp_path}/z", check=False)
     assert out.returncode != 0 and "unknown option --bogus" in out.stderr
+
+
+def test_zip_and_bz2_archives_unpack(tmp_path):
+    import tarfile
+    import zipfile
+    dest = tmp_path / "z"
+    dest.mkdir()
+    with zipfile.ZipFile(dest / "Audio_Speech_Actors_01-24.zip", "w") as z:
+        z.writestr("Actor_01/03-01-01-01-01-01-01.wav", "x")
+    run(f"{DOWNLOAD} {NOWHERE}/Audio_Speech_Actors_01-24.zip {dest} 'Actor_*/*.wav'")
+    assert (dest / "Actor_01" / "03-01-01-01-01-01-01.wav").read_text() == "x"
+    dest = tmp_path / "b"
+    dest.mkdir()
+    src = tmp_path / "readme"
+    src.write_text("r")
+    with tarfile.open(dest / "a.tar.bz2", "w:bz2") as t:
+        t.add(src, arcname="arctic/README")
+    run(f"{DOWNLOAD} {NOWHERE}/a.tar.bz2 {dest} arctic/README")
+    assert (dest / "arctic" / "README").read_text() == "r"

@@ -4,6 +4,7 @@ import kaldiio
 import numpy as np
 
 from conftest import REPO, run
+from speechkit.features.config import read_typed
 from speechkit.io import read_dict
 
 
@@ -34,7 +35,7 @@ def test_corpus_to_cmvn_pipeline(tmp_path):
     stacked = np.concatenate([feats[u] for u in utts.split()])
     np.testing.assert_allclose(cmvn[spk][0, :-1], stacked.sum(0), rtol=1e-4)
     assert cmvn[spk][0, -1] == len(stacked)
-    assert (train / "conf" / "fbank.yaml").is_file()
+    assert read_typed(train / "feats.yaml")[0] == "fbank"
 
 
 def test_make_feats_failure_names_job_and_key(datadir, tmp_path):

@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -15,7 +14,8 @@ from speechkit.io import MatrixWriter, write_table
 from speechkit.nn.ctc_bilstm import CTCBiLSTM
 from speechkit.tasks.asr import ctc_frames_needed
 from speechkit.train import checkpoint as ckpt
-from speechkit.train.batching import make_batches, pad
+from speechkit.data.batch import pad
+from speechkit.train.batching import make_batches
 
 WORDS = ["one", "two", "three", "oh", "five"]
 ENV = dict(os.environ, OMP_NUM_THREADS="1")
@@ -37,8 +37,7 @@ def make_split(root, name, num_utts, seed):
     write_table(d / "text", text)
     write_table(d / "utt2num_frames", frames)
     write_table(d / "utt2spk", utt2spk)
-    (d / "conf").mkdir()
-    (d / "conf" / "fbank.yaml").write_text("num_mel_bins: 20\n")
+    (d / "feats.yaml").write_text("type: fbank\nnum_mel_bins: 20\n")
     return d
 
 
@@ -60,7 +59,7 @@ def asr_data(tmp_path_factory):
 def train_cmd(root, exp, *extra):
     return [sys.executable, "-m", "speechkit.bin.main", "train", "--config", str(root / "train.yaml"),
             "--exp-dir", str(exp), "--train-data", str(root / "train"), "--dev-data", str(root / "dev"),
-            "--token-list", str(root / "tokens.txt"), *extra]
+            f"data.tokens={root / 'tokens.txt'}", *extra]
 
 
 def run_train(root, exp, *extra):
@@ -129,24 +128,42 @@ def test_train_writes_exp_dir_and_is_idempotent(asr_data, tmp_path):
     assert changed.returncode == 1 and "differs from this run's config" in changed.stderr
 
 
+# Runs `speechkit train` and kills itself with SIGKILL when a given optimizer step begins, so
+# the interruption lands at the same point on any machine.
+KILL_AT_STEP = """
+import os, signal, sys
+from speechkit.train.trainer import Trainer
+step, original = int(os.environ["KILL_AT_STEP"]), Trainer.train_step
+def train_step(self, batch):
+    if self.state["step"] == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(self, batch)
+Trainer.train_step = train_step
+from speechkit.bin.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def batches_per_epoch(root):
+    lengths = {k: int(v) for k, v in (line.split() for line in
+                                      (root / "train" / "utt2num_frames").read_text().splitlines())}
+    return len(make_batches(lengths, 1200, 8))
+
+
 def test_kill_9_and_resume_gives_the_same_weights(asr_data, tmp_path):
     ref = tmp_path / "ref"
     run_train(asr_data, ref, "train.checkpoint_every=2")
     exp = tmp_path / "killed"
-    proc = subprocess.Popen(train_cmd(asr_data, exp, "train.checkpoint_every=2"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    # Kill as soon as a mid-epoch checkpoint of epoch 2 exists.
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if (exp / "epoch1.pt").exists():
-            state = ckpt.load(exp / "checkpoint.pt")["trainer"]
-            if state["epoch"] == 1 and state["batches_done"] > 0:
-                proc.send_signal(signal.SIGKILL)
-                break
-        time.sleep(0.01)
-    proc.wait()
-    if proc.returncode != -signal.SIGKILL:
-        pytest.skip("training finished before it could be killed mid-epoch")
+    per_epoch = batches_per_epoch(asr_data)
+    assert per_epoch > 3
+    # Killed as the 4th batch of epoch 2 begins: the last checkpoint is epoch 2, batch 2.
+    cmd = train_cmd(asr_data, exp, "train.checkpoint_every=2")
+    cmd[1:3] = ["-c", KILL_AT_STEP]
+    proc = subprocess.run(cmd, env=dict(ENV, KILL_AT_STEP=str(per_epoch + 3)),
+                          capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    state = ckpt.load(exp / "checkpoint.pt")["trainer"]
+    assert (state["epoch"], state["batches_done"]) == (1, 2)
     assert not (exp / "ave.pt").exists()
     unfinished = subprocess.run(train_cmd(asr_data, exp, "train.checkpoint_every=2"),
                                 text=True, capture_output=True)
@@ -177,3 +194,19 @@ def test_specaugment_masks_inside_utterances_in_training_only():
         masked_frames = (out[i] == 0).all(dim=1)
         assert not masked_frames[n:].any()  # time masks never land in padding only
     assert torch.equal(aug.eval()(x, lengths), x)
+
+
+def test_training_learns_and_best_and_ave_are_the_right_epochs(asr_data, tmp_path):
+    exp = tmp_path / "learns"
+    run_train(asr_data, exp)
+    history = ckpt.load(exp / "checkpoint.pt")["trainer"]["history"]
+    dev = [h["dev"]["loss"] for h in history]
+    assert dev[-1] < 0.8 * dev[0], dev  # a model that never steps keeps its first dev loss
+    first, last = weights(exp / "epoch1.pt"), weights(exp / f"epoch{len(history)}.pt")
+    assert max((first[k] - last[k]).abs().max().item() for k in first) > 1e-3
+    ranked = sorted(history, key=lambda h: h["dev"]["loss"])
+    assert os.readlink(exp / "best.pt") == f"epoch{ranked[0]['epoch']}.pt"
+    kept = [weights(exp / f"epoch{h['epoch']}.pt") for h in ranked[:2]]  # keep_nbest: 2
+    mean = {k: (kept[0][k] + kept[1][k]) / 2 if kept[0][k].is_floating_point() else kept[0][k]
+            for k in kept[0]}
+    assert_same(weights(exp / "ave.pt"), mean, atol=1e-6)

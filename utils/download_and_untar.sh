@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Download a .tar.gz archive and unpack it (the shared part of the recipes'
-# local/download_and_untar.sh).
+# Download an archive (.tar.gz, .tar.bz2 or .zip, by its name) and unpack it (the shared part of
+# the recipes' local/download_and_untar.sh).
 #
 #   utils/download_and_untar.sh [--remove-archive] [--archive NAME] [--url MIRROR] <url> <dest> [<path> ...]
 #
@@ -78,8 +78,13 @@ if [ ! -s "$dest/$archive" ]; then
 fi
 
 echo "$0: unpacking $dest/$archive" >&2
-if ! tar -xzf "$dest/$archive" -C "$dest"; then
-  echo "$0: error: $dest/$archive is not a valid .tar.gz (partial download?); remove it and rerun" >&2
+case "$archive" in
+  *.zip) kind=.zip; unpack=(python3 -m zipfile -e "$dest/$archive" "$dest") ;;  # no unzip needed
+  *.tar.bz2|*.tbz2) kind=.tar.bz2; unpack=(tar -xjf "$dest/$archive" -C "$dest") ;;
+  *) kind=.tar.gz; unpack=(tar -xzf "$dest/$archive" -C "$dest") ;;
+esac
+if ! "${unpack[@]}"; then
+  echo "$0: error: $dest/$archive is not a valid $kind (partial download?); remove it and rerun" >&2
   exit 1
 fi
 

@@ -8,7 +8,8 @@
 # typo fails loudly instead of being ignored. `--config FILE` sources FILE first (lines such as
 # `nj=8`), and options after it override it. Parsing stops at the first non-option argument or
 # `--`; the rest stays in "$@". A declared boolean (true/false) accepts only true or false.
-# `--help`/`-h` prints $help_message (if the script set one) and exits.
+# A declared integer accepts only integers. `--help`/`-h` prints $help_message (if the script
+# set one) and exits.
 
 _po_name=$(basename "$0")
 while true; do
@@ -35,6 +36,11 @@ while true; do
       _po_old="${!_po_var}"
       if { [ "$_po_old" = true ] || [ "$_po_old" = false ]; } && [ "$2" != true ] && [ "$2" != false ]; then
         echo "$_po_name: option $1 takes true or false, got '$2'" >&2; exit 1
+      fi
+      # A declared integer (stage=0, nj=4) takes only integers: `--stage abc` or
+      # `--stage --stop-stage 3` would otherwise run nothing and still end in "Done".
+      if [[ "$_po_old" =~ ^-?[0-9]+$ ]] && ! [[ "$2" =~ ^-?[0-9]+$ ]]; then
+        echo "$_po_name: option $1 takes an integer, got '$2'" >&2; exit 1
       fi
       printf -v "$_po_var" '%s' "$2"
       shift 2 ;;

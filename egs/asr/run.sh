@@ -13,7 +13,8 @@ corpus=embedded          # embedded | yesno
 nj=4                     # parallel jobs for corpus generation and features
 feats_type=fbank         # fbank | mfcc: conf/$feats_type.yaml
 train_config=conf/train.yaml
-tag=                     # appended to the config name: exp/<config>[_<tag>]
+seeds=1                  # one system per seed: exp/<config>[_<tag>]_seed<N>
+tag=
 beam=10                  # prefix beam for decoding (greedy is decoded too)
 ngpu=0
 # Embedded corpus size (speakers x utterances per speaker; dev/test speakers are unseen).
@@ -22,42 +23,31 @@ dev_speakers=10
 test_speakers=20
 utts_per_speaker=24
 seed=1
-help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|yesno] [--train-config FILE] [--tag TAG] [--nj N] [--beam N] [--ngpu N]"
+help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|yesno] [--train-config FILE] [--seeds '1 2'] [--tag TAG] [--nj N] [--beam N] [--ngpu N]"
 
 . ./path.sh
 . ./cmd.sh
 . utils/parse_options.sh
 
 log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*"; }
-tagname=$(basename "${train_config%.*}")${tag:+_$tag}
-expdir=exp/$tagname
-sets="train dev test"
+systems=$(steps/systems.sh --tag "$tag" "$train_config" "$seeds")
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   log "Stage 0: corpus ($corpus)"
-  if [ "$corpus" = embedded ]; then
-    [ -f corpus/embedded/manifest.tsv ] || speechkit synth-corpus --profile digits --seed "$seed" \
-      --num-speakers "$num_speakers" --dev-speakers "$dev_speakers" --test-speakers "$test_speakers" \
-      --utts-per-speaker "$utts_per_speaker" --nj "$nj" corpus/embedded
-  else
-    local/download_and_untar.sh "$corpus" corpus/$corpus
-  fi
+  steps/make_corpus.sh --nj "$nj" --synth-opts "--profile digits --seed $seed \
+    --num-speakers $num_speakers --dev-speakers $dev_speakers --test-speakers $test_speakers \
+    --utts-per-speaker $utts_per_speaker" "$corpus" corpus/$corpus
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   log "Stage 1: data dirs"
-  speechkit prepare-corpus "$corpus" "corpus/$corpus" data
-  for x in $sets; do utils/validate_data_dir.sh --no-feats data/$x; done
+  steps/prepare_data.sh "$corpus" corpus/$corpus data
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: $feats_type features and global CMVN"
-  for x in $sets; do
-    rm -rf data/$x/conf   # one feature config per data dir
-    utils/make_feats.sh --nj "$nj" --cmd "$train_cmd" --type "$feats_type" \
-      --feat-config "conf/$feats_type.yaml" data/$x exp/make_$feats_type/$x feats/$feats_type
-  done
-  speechkit compute-cmvn-stats scp:data/train/feats.scp data/train/cmvn_global.ark
+  steps/make_feats.sh --nj "$nj" --cmd "$train_cmd" --cmvn true --type "$feats_type" \
+    --feat-config conf/$feats_type.yaml "train dev test"
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
@@ -66,32 +56,22 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
-  log "Stage 4: training -> $expdir (follow it with: tail -f $expdir/train.log)"
-  $cuda_cmd --gpu "$ngpu" "$expdir/log/train.log" \
-    speechkit train --config "$train_config" --exp-dir "$expdir" --resume --ngpu "$ngpu" \
-      --train-data data/train --dev-data data/dev \
-      --token-list data/lang/tokens.txt --cmvn data/train/cmvn_global.ark
+  log "Stage 4: training $systems"
+  steps/train.sh --cmd "$cuda_cmd" --ngpu "$ngpu" --tag "$tag" "$train_config" "$seeds" data/train data/dev
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: decoding (greedy and beam $beam)"
-  for x in dev test; do
-    for b in 1 "$beam"; do
-      name=decode_${x}_$([ "$b" = 1 ] && echo greedy || echo beam$b)
-      $decode_cmd "$expdir/$name/log/decode.log" \
-        speechkit asr-decode --model "$expdir" --beam "$b" data/$x "$expdir/$name"
-    done
+  for b in 1 "$beam"; do
+    suffix=$([ "$b" = 1 ] && echo _greedy || echo _beam$b)
+    steps/decode.sh --cmd "$decode_cmd" --suffix "$suffix" --decoder "speechkit asr-decode --beam $b" \
+      "$systems" "dev test"
   done
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   log "Stage 6: scoring"
-  for dir in "$expdir"/decode_*; do
-    echo "$dir:"
-    speechkit compute-wer --mode all --cer --out-dir "$dir" --details "$dir/wer_details" \
-      "$dir/ref" "$dir/text"
-  done
-  speechkit results "$expdir" > "$expdir/RESULTS.md"
-  cat "$expdir/RESULTS.md"
+  steps/score.sh --scorer local/score.sh "$systems"
+  for sys in $systems; do cat exp/$sys/RESULTS.md; done
 fi
-log "Done: $expdir"
+log "Done: $(echo $systems | sed 's|^|exp/|')"

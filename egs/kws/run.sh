@@ -32,17 +32,14 @@ help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|speech_c
 . utils/parse_options.sh
 
 log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') ($(basename "$0"):${BASH_LINENO[0]}) $*"; }
-systems() { for f in $frontends; do for s in $seeds; do echo "train_${f}_seed$s"; done; done; }
+configs=$(for f in $frontends; do echo conf/train_$f.yaml; done)
+systems=$(steps/systems.sh "$configs" "$seeds")
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   log "Stage 0: corpus ($corpus)"
-  if [ "$corpus" = embedded ]; then
-    [ -f corpus/embedded/manifest.tsv ] || speechkit synth-corpus --profile commands --seed "$seed" \
-      --num-speakers "$num_speakers" --dev-speakers "$dev_speakers" --test-speakers "$test_speakers" \
-      --utts-per-speaker "$utts_per_speaker" --nj "$nj" corpus/embedded
-  else
-    local/download_and_untar.sh "$corpus" corpus/$corpus
-  fi
+  steps/make_corpus.sh --nj "$nj" --synth-opts "--profile commands --seed $seed \
+    --num-speakers $num_speakers --dev-speakers $dev_speakers --test-speakers $test_speakers \
+    --utts-per-speaker $utts_per_speaker" "$corpus" corpus/$corpus
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
@@ -50,17 +47,14 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   name=$([ "$corpus" = embedded ] && echo embedded_kws || echo "$corpus")
   opts="--opt augment=$augment --opt seed=$seed"
   [ "$corpus" = embedded ] || opts="$opts --opt farfield=true"   # embedded always renders them
-  speechkit prepare-corpus $opts "$name" "corpus/$corpus" data
+  steps/prepare_data.sh --opts "$opts" "$name" corpus/$corpus data
 fi
 test_sets=$(cd data 2>/dev/null && ls -d test* 2>/dev/null | tr '\n' ' ' || true)
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: mel filterbank energies"
-  for x in train dev $test_sets; do
-    rm -rf data/$x/conf
-    utils/make_feats.sh --nj "$nj" --cmd "$train_cmd" --type fbank --feat-config conf/fbank.yaml \
-      data/$x exp/make_fbank/$x feats
-  done
+  steps/make_feats.sh --nj "$nj" --cmd "$train_cmd" --type fbank --feat-config conf/fbank.yaml \
+    "train dev $test_sets"
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
@@ -69,38 +63,25 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
-  for sys in $(systems); do
-    frontend=${sys#train_}; frontend=${frontend%_seed*}
-    log "Stage 4: training $sys"
-    $cuda_cmd --gpu "$ngpu" "exp/$sys/log/train.log" \
-      speechkit train --config "conf/train_$frontend.yaml" --exp-dir "exp/$sys" --resume \
-        --ngpu "$ngpu" --train-data data/train --dev-data data/dev \
-        --token-list data/lang/labels.txt "train.seed=${sys##*_seed}" $train_args
-  done
+  log "Stage 4: training $(echo $systems)"
+  steps/train.sh --cmd "$cuda_cmd" --ngpu "$ngpu" --train-args "$train_args" "$configs" "$seeds" \
+    data/train data/dev
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: classification of dev and the test conditions"
-  for sys in $(systems); do
-    $decode_cmd "exp/$sys/log/classify.log" \
-      speechkit classify --model "exp/$sys" $(for x in dev $test_sets; do echo data/$x; done)
-  done
+  steps/decode.sh --cmd "$decode_cmd" --decoder "speechkit classify" "$systems" "dev $test_sets"
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   log "Stage 6: scoring"
-  for sys in $(systems); do
-    for x in dev $test_sets; do
-      speechkit score-kws --fa-rate "$fa_rate" "exp/$sys/decode_$x" > /dev/null
-    done
-    speechkit results "exp/$sys" > "exp/$sys/RESULTS.md"
-  done
+  steps/score.sh --scorer "speechkit score-kws --fa-rate $fa_rate" "$systems"
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   log "Stage 7: comparison table and pictures"
-  speechkit compare --metric accuracy --metric frr_mean $(systems | sed 's|^|exp/|') > exp/RESULTS.md
-  last=$(systems | grep pcen_seed | tail -n 1 || true)
+  speechkit compare --metric accuracy --metric frr_mean $(echo "$systems" | sed 's|^|exp/|') > exp/RESULTS.md
+  last=$(echo "$systems" | grep '^train_pcen_seed' | tail -n 1 || true)
   if [ -n "$last" ]; then
     far=$(echo $test_sets | tr ' ' '\n' | grep far | tail -n 1 || echo "${test_sets%% *}")
     speechkit plot-frontends --model "exp/$last" "data/$far" exp/frontends.png

@@ -12,7 +12,7 @@ file holding one stats matrix (a bare Kaldi matrix, or an ark of exactly one ent
 is the utterance's speaker under --utt2spk, else the utterance itself. An utterance without stats
 is an error (Kaldi skips it with a warning) so that no features silently go missing.
 """
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.errors import SpeechkitError
 from speechkit.features.cmvn import apply_cmvn, is_specifier, open_stats_table, read_stats_file
 from speechkit.features.config import parse_bool

@@ -11,14 +11,12 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from speechkit.bin import common
-from speechkit.decode.classify import Classifier
+from speechkit import cli as common
+from speechkit.infer.classify import Classifier
 from speechkit.errors import SpeechkitError
-from speechkit.io import MatrixWriter, write_table
-from speechkit.progress import progress
-from speechkit.train.dataset import FeatureSet
+from speechkit.infer.datadir import decode_data_dir
+from speechkit.infer.writers import open_writer
+from speechkit.io import MatrixWriter
 
 
 def get_parser():
@@ -44,20 +42,14 @@ def main(argv=None):
 
 
 def classify(clf, data, out, batch_size):
-    feats = FeatureSet(data, clf.md.cmvn_path, preload=False)  # normalised as in training
-    keys = feats.keys
-    out.mkdir(parents=True, exist_ok=True)
-    best = {}
+    post = decode_data_dir(clf, data, max_batch=batch_size)
     with MatrixWriter(f"ark,t:{out}/posteriors.txt") as writer:
-        for start in progress(range(0, len(keys), batch_size), desc="classify", unit="batch"):
-            chunk = keys[start:start + batch_size]
-            post = clf.posteriors([feats[k] for k in chunk])
-            for key, row in zip(chunk, post):
-                writer.write(key, row[None, :])
-                best[key] = clf.labels[int(np.argmax(row))]
-    write_table(out / "text", best)
-    shutil.copy(clf.md.path / "tokens.txt", out / "labels.txt")
-    label_table = clf.md.config["data"].get("label_table", clf.md.task.label_table)
-    if (data / label_table).is_file():
-        shutil.copy(data / label_table, out / "ref")
-    print(f"classify: {len(best)} utterances of {data} into {out}", file=sys.stderr)
+        for key, row in post.items():
+            writer.write(key, row[None, :])
+    with open_writer(clf.output, out / "text") as writer:
+        for key, row in post.items():
+            writer.write(key, clf.best(row))
+    shutil.copy(clf.md.config["data"]["tokens"], out / "labels.txt")
+    if (data / clf.md.task.label_table).is_file():
+        shutil.copy(data / clf.md.task.label_table, out / "ref")
+    print(f"classify: {len(post)} utterances of {data} into {out}", file=sys.stderr)

@@ -17,7 +17,7 @@ import logging
 
 import numpy as np
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.errors import SpeechkitError
 from speechkit.features.cmvn import acc_stats, is_specifier, write_stats_file
 from speechkit.features.tables import read_spk2utt

@@ -24,7 +24,7 @@ import logging
 
 import numpy as np
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.errors import SpeechkitError, where
 from speechkit.features.mcep import default_alpha
 from speechkit.features.world import F0_METHODS, encode, resolve_fft_size

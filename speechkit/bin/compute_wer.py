@@ -25,7 +25,7 @@ wer_details/per_utt: `utt ref ...`, `utt hyp ...`, `utt op ...` (C S I D), `utt 
 import sys
 from pathlib import Path
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.errors import SpeechkitError
 from speechkit.io.table import atomic_write_text, read_dict, table_path
 from speechkit.metrics.report import write_report

@@ -3,9 +3,11 @@
   speechkit copy-feats scp:data/train/feats.scp ark,t:-        print as text
   speechkit compute-feats scp:wav.scp ark:- | speechkit copy-feats ark:- ark,scp:x.ark,x.scp
 
-Matrices are written as float32; the output is committed only if every matrix was read.
+Matrices are written as float32; the output is committed only if every matrix was read. Reading
+`ark:-`, a stream that ends with the abort record of a failed speechkit producer (or breaks off
+inside a matrix) is an error, so nothing is committed after a failure upstream in the pipe.
 """
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.features.tables import write_scalar_table
 from speechkit.io import MatrixWriter, read_matrices
 

@@ -6,7 +6,14 @@ The utils/*.sh scripts of the recipes are thin entries over these, with Kaldi's 
   fix DATA                                     keeps utterances present in every table
   subset [--first|--last|--shortest|--per-spk] SRC NUM DEST
   subset (--utt-list FILE|--spk-list FILE) SRC DEST
-  subset SRC NUM DEST                          NUM utterances evenly spread
+  subset SRC NUM DEST                          NUM utterances evenly spread (Kaldi's choice)
+
+fix backs up the tables it changes in DATA/.backup, or .backup.2, .backup.3, ... when that is
+taken, so the originals survive a second run; a run that changes nothing writes nothing.
+subset picks exactly the utterances Kaldi's subset_data_dir.sh picks: without an option, those
+of utils/subset_scp.pl (halve the list and the number, recursively); with --per-spk N, every
+k-th utterance of each speaker for the largest k with N*k <= its utterances (0, 8, 16 of 24 for
+N = 3). A NUM larger than the data dir holds is an error, as in Kaldi.
   combine DEST SRC1 SRC2 ...
   split [--per-utt] DATA NUM                   writes DATA/splitNUM/{1..NUM}
   copy [--utt-prefix P] [--spk-prefix P] [--utt-suffix S] [--spk-suffix S] SRC DEST
@@ -15,12 +22,12 @@ The utils/*.sh scripts of the recipes are thin entries over these, with Kaldi's 
 """
 import sys
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.data import ops
 from speechkit.data.datadir import spk2utt_to_utt2spk, utt2spk_to_spk2utt
 from speechkit.data.validate import validate
 from speechkit.errors import SpeechkitError
-from speechkit.io.table import parse_line, sort_keys
+from speechkit.io.table import read_table, sort_keys
 
 PROG = "speechkit data-dir"
 
@@ -35,14 +42,16 @@ def get_parser():
     p.add_argument("--no-wav", action="store_true", help="do not require wav.scp")
     p.add_argument("data")
 
-    p = sub.add_parser("fix", help="keep the utterances present in every table (backup in .backup/)")
+    p = sub.add_parser("fix", help="keep the utterances present in every table (backup in "
+                                   ".backup/, or .backup.N/ when that is taken)")
     p.add_argument("data")
 
     p = sub.add_parser("subset", help="a subset of utterances in a new data dir")
     how = p.add_mutually_exclusive_group()
     for flag, text in (("--first", "the first NUM utterances"), ("--last", "the last NUM"),
                        ("--shortest", "the NUM shortest (utt2num_frames or utt2dur)"),
-                       ("--per-spk", "the first NUM utterances of each speaker")):
+                       ("--per-spk", "NUM utterances of each speaker, spread evenly "
+                                     "through its list (Kaldi's choice)")):
         how.add_argument(flag, action="store_true", help=text)
     how.add_argument("--utt-list", metavar="FILE", help="utterances listed (first column) in FILE")
     how.add_argument("--spk-list", metavar="FILE", help="speakers listed (first column) in FILE")
@@ -92,9 +101,7 @@ def _subset(args):
 
 
 def _convert(path, fn):
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
-    with stream:
-        pairs = dict(parse_line(path, i, ln) for i, ln in enumerate(stream, 1) if ln.strip())
+    pairs = dict(read_table(path, check_sorted=False, allow_empty=True))
     out = fn(pairs)
     for key in (out if fn is utt2spk_to_spk2utt else sort_keys(out)):
         value = out[key]
@@ -112,8 +119,10 @@ def main(argv=None):
             return 1
         print(f"Successfully validated data-directory {args.data}", file=sys.stderr)
     elif args.op == "fix":
-        kept, total = ops.fix(args.data)
-        print(f"fix_data_dir: kept {kept} of {total} utterances in {args.data}", file=sys.stderr)
+        kept, total, backup = ops.fix(args.data)
+        saved = f"; the old tables are in {backup}" if backup else "; nothing to change"
+        print(f"fix_data_dir: kept {kept} of {total} utterances in {args.data}{saved}",
+              file=sys.stderr)
         if kept == 0:
             raise SpeechkitError(f"{args.data}: no utterance is in every table; check the ids")
     elif args.op == "subset":

@@ -3,7 +3,7 @@
   speechkit feat-to-dim scp:data/train/feats.scp             prints the dimension of the first
   speechkit feat-to-dim scp:data/train/feats.scp ark,t:-     `<key> <dim>` for every matrix
 """
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.errors import SpeechkitError
 from speechkit.features.tables import write_scalar_table
 from speechkit.io import read_matrices

@@ -3,7 +3,7 @@
   speechkit feat-to-len scp:data/train/feats.scp ark,t:data/train/utt2num_frames
   speechkit feat-to-len scp:data/train/feats.scp             prints the total over all matrices
 """
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.features.tables import write_scalar_table
 from speechkit.io import read_matrices
 

@@ -8,7 +8,7 @@ order. Labels: every distinct transcript in C order.
 """
 import sys
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.data.tokens import char_inventory, label_inventory, write_tokens
 from speechkit.io import read_table
 

@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from speechkit.bin import common  # noqa: E402
-from speechkit.decode.model_dir import ModelDir  # noqa: E402
+from speechkit import cli as common  # noqa: E402
+from speechkit.infer.model_dir import ModelDir  # noqa: E402
 from speechkit.errors import SpeechkitError  # noqa: E402
 from speechkit.io import load_scp, read_dict  # noqa: E402
 from speechkit.nn.frontends import LogMel, PCENFrontend  # noqa: E402

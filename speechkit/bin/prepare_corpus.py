@@ -14,7 +14,7 @@ examples:
 import inspect
 import sys
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.corpus import PREPARERS, get_preparer
 from speechkit.errors import SpeechkitError
 

@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.errors import SpeechkitError
+from speechkit.io.atomic import atomic_write_bytes, write_error
+from speechkit.io.audio import decode_audio
 
 
 def get_parser():
@@ -32,15 +34,10 @@ def get_parser():
 def read_audio(spec):
     """(float32 samples of shape (frames, channels), rate) from a path or '-' (stdin)."""
     if spec == "-":
-        source, origin = io.BytesIO(sys.stdin.buffer.read()), "stdin"
-    else:
-        if not Path(spec).is_file():
-            raise SpeechkitError(f"{spec}: no such audio file")
-        source, origin = spec, spec
-    try:
-        return sf.read(source, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError) as e:
-        raise SpeechkitError(f"{origin}: cannot decode audio: {e}") from None
+        return decode_audio(sys.stdin.buffer.read(), "stdin")
+    if not Path(spec).is_file():
+        raise SpeechkitError(f"{spec}: no such audio file")
+    return decode_audio(spec, spec)
 
 
 def resample(samples, rate, new_rate):
@@ -66,11 +63,12 @@ def main(argv=None):
     samples, rate = read_audio(args.input)
     data = wav_bytes(resample(samples, rate, args.rate), args.rate)
     if args.output == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise write_error("stdout", e) from None
     else:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(out)
+        atomic_write_bytes(args.output, data)

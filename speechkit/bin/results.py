@@ -8,7 +8,7 @@ what produced them (config, checkpoint and decoding options), so the table is ne
 import json
 from pathlib import Path
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.errors import SpeechkitError
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.errors import SpeechkitError
 from speechkit.io import read_dict, read_matrix_dict
 from speechkit.metrics.detection import accuracy, frr_at_far

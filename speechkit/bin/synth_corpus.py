@@ -11,6 +11,12 @@ with English accents, with their own pitch/rate offsets; speaker ids are s001, s
 utterance ids <speaker>-<index> (s007-0003), so the speaker id is a prefix of the utterance id.
 Train speakers come first, then dev, then test: no test speaker is seen in training.
 
+Prosody: each utterance's style is pulled towards neutral by a strength drawn from
+--style-strength (0 neutral, 1 the style as tabled), then gets its speaker's offsets and some
+per-utterance jitter (--pitch-jitter, --rate-jitter, --volume-jitter). Weaker styles and more
+jitter make the styles overlap, so emotion recognition on them is harder. The defaults make the
+corpus these options did not yet exist for, byte for byte.
+
 The same --seed and options give a byte-identical corpus, whatever --nj. A rerun regenerates
 everything; the manifest is written last, so its presence means the corpus is complete.
 
@@ -18,9 +24,24 @@ examples:
   speechkit synth-corpus data/synth
   speechkit synth-corpus --num-speakers 40 --dev-speakers 5 --test-speakers 5 \\
       --utts-per-speaker 100 --styles neutral,happy,sad,angry --nj 4 data/synth_emo
+  speechkit synth-corpus --profile sentences --styles neutral,happy,sad,angry \\
+      --style-strength 0.4,1 --volume-jitter 0.2 corpus/emotion
+  speechkit synth-corpus --profile sentences --parallel-texts 4 corpus/mcep   (parallel pairs)
 """
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.corpus import profiles, styles, synth
+from speechkit.errors import SpeechkitError
+
+
+def strength_range(text):
+    """'0.4,1' -> (0.4, 1.0); one number 'S' -> (S, S)."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) not in (1, 2):
+        raise SpeechkitError(f"--style-strength {text}: expected LO,HI (e.g. 0.4,1) or one number")
+    return values if len(values) == 2 else values * 2
 
 
 def get_parser():
@@ -48,6 +69,21 @@ def get_parser():
                         + " (default: %(default)s)")
     parser.add_argument("--sample-rate", type=int, default=defaults.sample_rate,
                         help="output sample rate in Hz (default: %(default)s)")
+    parser.add_argument("--style-strength", default="{:g},{:g}".format(*defaults.style_strength),
+                        metavar="LO,HI", help="per-utterance style strength, drawn uniformly "
+                        "from LO..HI: 0 is neutral, 1 the style as tabled, up to 2 "
+                        "(default: %(default)s)")
+    parser.add_argument("--pitch-jitter", type=int, default=defaults.pitch_jitter,
+                        help="per-utterance pitch jitter, +- eSpeak pitch units "
+                        "(default: %(default)s)")
+    parser.add_argument("--rate-jitter", type=float, default=defaults.rate_jitter,
+                        help="per-utterance rate jitter, a relative +- (default: %(default)s)")
+    parser.add_argument("--volume-jitter", type=float, default=defaults.volume_jitter,
+                        help="per-utterance volume jitter, a relative +- (default: %(default)s)")
+    parser.add_argument("--parallel-texts", type=int, default=defaults.parallel_texts, metavar="N",
+                        help="parallel data: every speaker also reads the same N sentences (its "
+                        "first N utterances, in an order of its own); 0 leaves the corpus as "
+                        "without this option (default: %(default)s)")
     parser.add_argument("--nj", type=int, default=None,
                         help="number of parallel jobs; does not change the output "
                         "(default: the number of CPUs)")
@@ -63,5 +99,7 @@ def main(argv=None):
         seed=args.seed, profile=args.profile, num_speakers=args.num_speakers,
         dev_speakers=args.dev_speakers, test_speakers=args.test_speakers,
         utts_per_speaker=args.utts_per_speaker, styles=styles.parse_styles(args.styles),
-        sample_rate=args.sample_rate)
+        sample_rate=args.sample_rate, style_strength=strength_range(args.style_strength),
+        pitch_jitter=args.pitch_jitter, rate_jitter=args.rate_jitter,
+        volume_jitter=args.volume_jitter, parallel_texts=args.parallel_texts)
     synth.synthesize(cfg, args.outdir, nj=args.nj)

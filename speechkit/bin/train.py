@@ -1,14 +1,15 @@
 """Train a network of any registered task into an experiment dir (exp/<tag>).
 
   speechkit train --config conf/train.yaml --exp-dir exp/train \\
-      --train-data data/train --dev-data data/dev --token-list data/lang/tokens.txt \\
-      --cmvn data/train/cmvn_global.ark [--resume] [--ngpu N] [--nproc N] [train.epochs=3 ...]
+      --train-data data/train --dev-data data/dev [--resume] [--ngpu N] [--nproc N] \\
+      [data.tokens=data/lang/tokens.txt data.cmvn=data/train/cmvn_global.ark train.epochs=3 ...]
 
-The config (YAML: task, model, optim, train sections) is resolved and saved as
-exp/<tag>/config.yaml; trailing key.sub=value arguments override it. A finished experiment is
-left as it is (the stage is idempotent); an unfinished one continues with --resume, and only
-with the same config. The exp dir also gets what inference needs: the token list, the feature
-config and the CMVN stats.
+The config (YAML: task, data, model, optim, train sections) is resolved and saved as
+exp/<tag>/config.yaml; trailing key.sub=value arguments override it, and task inputs are such
+`data.<key>` options. Unknown keys and wrong types are errors before anything is written. A
+finished experiment is left as it is (the stage is idempotent); an unfinished one continues
+with --resume, and only with the same config. The exp dir also gets what inference needs (the
+task's assets: the typed feature config, CMVN stats, token list, ...).
 """
 import logging
 import os
@@ -19,13 +20,14 @@ from pathlib import Path
 
 import torch
 
-from speechkit.bin import common
+from speechkit import cli as common
 from speechkit.errors import SpeechkitError
+from speechkit.features.config import FEATS_FILE
 from speechkit.tasks import get_task
 from speechkit.train import checkpoint as ckpt
 from speechkit.train import distributed
-from speechkit.train.config import DEFAULTS, load_config, merge, read_saved, save_config
-from speechkit.train.dataset import FeatureSet
+from speechkit.train.config import (DEFAULTS, check_config, first_difference, load_config, merge,
+                                    read_saved, save_config)
 from speechkit.train.trainer import Trainer
 
 log = logging.getLogger("speechkit.train")
@@ -35,10 +37,8 @@ def get_parser():
     parser = common.make_parser(__name__, __doc__)
     parser.add_argument("--config", required=True, help="training config (YAML)")
     parser.add_argument("--exp-dir", required=True, help="experiment dir to create or continue")
-    parser.add_argument("--train-data", required=True, help="training data dir (with feats.scp)")
-    parser.add_argument("--dev-data", required=True, help="dev data dir, for early stopping")
-    parser.add_argument("--token-list", help="tokens.txt (tasks with token targets)")
-    parser.add_argument("--cmvn", help="global CMVN stats (compute-cmvn-stats without --spk2utt)")
+    parser.add_argument("--train-data", help="training data dir (sets data.train)")
+    parser.add_argument("--dev-data", help="dev data dir, for early stopping (sets data.dev)")
     parser.add_argument("--resume", action="store_true",
                         help="continue an unfinished run from exp-dir/checkpoint.pt")
     parser.add_argument("--ngpu", type=int, default=0, help="GPUs to use (0: CPU)")
@@ -46,26 +46,31 @@ def get_parser():
                         help="DDP processes (default: max(ngpu, 1)); >1 relaunches under torchrun, "
                              "with gloo on CPU and nccl on GPUs")
     parser.add_argument("overrides", nargs="*", metavar="key.sub=value",
-                        help="config overrides, e.g. train.epochs=3 model.hidden=128")
+                        help="config overrides, e.g. train.epochs=3 data.tokens=tokens.txt")
     return parser
 
 
 def resolve_config(args):
+    """The task class and the full config: defaults <- task defaults <- file <- overrides."""
     first = load_config(args.config, args.overrides)
     task_cls = get_task(first.get("task"))
     config = load_config(args.config, args.overrides, merge(DEFAULTS, task_cls.defaults))
-    config["data"] = {"train": args.train_data, "dev": args.dev_data, "tokens": args.token_list,
-                      "cmvn": args.cmvn, "features": feature_config(args.train_data)}
+    data = config["data"]
+    for key, value in (("train", args.train_data), ("dev", args.dev_data)):
+        data[key] = value or data[key]
+        if not data[key]:
+            raise SpeechkitError(f"no {key} data: pass --{key}-data DIR or data.{key}=DIR")
+    data["features"] = data["features"] or str(Path(data["train"]) / FEATS_FILE)
+    check_config(config, merge(DEFAULTS, task_cls.defaults), args.config)
+    check_assets(task_cls, data)
     return task_cls, config
 
 
-def feature_config(data_dir):
-    """The feature config that make_feats.sh copied to <data>/conf/<type>.<ext>."""
-    found = sorted(p for p in (Path(data_dir) / "conf").glob("*") if p.suffix in (".yaml", ".conf"))
-    if len(found) != 1:
-        raise SpeechkitError(f"{data_dir}/conf: expected one feature config (written by "
-                             f"utils/make_feats.sh), found {len(found)}")
-    return str(found[0])
+def check_assets(task_cls, data):
+    """Every file the model dir will keep must exist before anything is written."""
+    for key in task_cls.assets:
+        if data.get(key) and not Path(data[key]).is_file():
+            raise SpeechkitError(f"data.{key}: {data[key]} does not exist")
 
 
 def check_exp_dir(exp, config, resume):
@@ -73,27 +78,26 @@ def check_exp_dir(exp, config, resume):
     saved_path = exp / "config.yaml"
     if not saved_path.exists():
         return "new"
-    if read_saved(saved_path) != config:
-        raise SpeechkitError(f"{saved_path} differs from this run's config; use another --tag "
-                             f"(exp dir) or remove {exp}")
-    if (exp / "checkpoint.pt").exists():
-        if ckpt.load(exp / "checkpoint.pt")["trainer"]["done"]:
-            return "done"
-        if not resume:
-            raise SpeechkitError(f"{exp} holds an unfinished run; pass --resume to continue it "
-                                 f"or remove the dir to start again")
-        return "resume"
-    return "new"
+    changed = first_difference(read_saved(saved_path), config)
+    if changed:
+        raise SpeechkitError(f"{saved_path} differs from this run's config at {changed}; use "
+                             f"another --tag (exp dir) or remove {exp}")
+    state = ckpt.load_latest(exp / "checkpoint.pt")
+    if state is None:
+        return "new"
+    if state["trainer"]["done"]:
+        return "done"
+    if not resume:
+        raise SpeechkitError(f"{exp} holds an unfinished run; pass --resume to continue it "
+                             f"or remove the dir to start again")
+    return "resume"
 
 
-def copy_model_files(task, config, exp):
-    data = config["data"]
-    feats = Path(data["features"])
-    shutil.copy(feats, exp / f"feats{feats.suffix}")
-    (exp / "feats.type").write_text(feats.stem + "\n")
-    if data["cmvn"]:
-        shutil.copy(data["cmvn"], exp / "cmvn.ark")
-    task.prepare(data)
+def copy_assets(task, config, exp):
+    """What inference needs, from the data side into the model dir."""
+    for key, name in task.assets.items():
+        if config["data"].get(key):
+            shutil.copy(config["data"][key], exp / name)
 
 
 def setup_log_file(exp, rank):
@@ -136,28 +140,26 @@ def main(argv=None):
     if status == "done":
         print(f"speechkit train: {exp} is already trained; nothing to do", file=sys.stderr)
         return 0
+    # The network is built before anything is written, so a bad model option leaves no exp dir.
+    torch.manual_seed(config["train"]["seed"])
+    task = task_cls(config, exp)
+    model = task.build_model(task.input_dim())
     dist = distributed.init(args.ngpu)
     try:
         exp.mkdir(parents=True, exist_ok=True)
         setup_log_file(exp, dist.rank)
-        task = task_cls(config, exp)
         if dist.is_main and status == "new":
+            copy_assets(task, config, exp)
             save_config(config, exp / "config.yaml")
-            copy_model_files(task, config, exp)
-        train(task, config, exp, distributed.device_for(args.ngpu), dist, status == "resume")
+        train(task, model, config, exp, distributed.device_for(args.ngpu), dist, status == "resume")
     finally:
         distributed.cleanup()
     return 0
 
 
-def train(task, config, exp, device, dist, resume):
-    data, tconf = config["data"], config["train"]
-    torch.manual_seed(tconf["seed"])
-    sets = [FeatureSet(data[part], data["cmvn"], tconf["preload"]) for part in ("train", "dev")]
-    model = task.build_model(sets[0].dim)
-    for part, dataset in zip(("train", "dev"), sets):
-        dataset.set_targets(task.targets(Path(data[part]), dataset.lengths))
-    trainer = Trainer(task, model, config, exp, sets[0], sets[1], device, dist)
+def train(task, model, config, exp, device, dist, resume):
+    train_set, dev_set = task.dataset("train"), task.dataset("dev")
+    trainer = Trainer(task, model, config, exp, train_set, dev_set, device, dist)
     if resume:
         trainer.resume()
     trainer.fit()

@@ -1,8 +1,10 @@
-"""The embedded corpus generator and the preparation of each corpus into data dirs."""
-from speechkit.corpus import embedded  # noqa: F401  (registers the preparer)
-from speechkit.corpus import yesno  # noqa: F401  (registers the preparer)
-from speechkit.corpus import kws  # noqa: F401  (registers the preparer embedded_kws)
-from speechkit.corpus import speech_commands  # noqa: F401  (registers the preparer)
+"""The embedded corpus generator and the preparation of each corpus into data dirs.
+
+Every module is imported here, so a preparer registers itself with @register("name").
+"""
 from speechkit.corpus.registry import PREPARERS, get_preparer
+from speechkit.registry import discover
+
+discover(__name__)
 
 __all__ = ["PREPARERS", "get_preparer"]

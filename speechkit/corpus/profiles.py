@@ -63,3 +63,28 @@ def commands(rng, keyword_prob=0.7):
     words = COMMAND_KEYWORDS if rng.random() < keyword_prob else COMMAND_OTHER_WORDS
     word = choice(rng, words)
     return word, word
+
+
+# Short read sentences for the recipes that need running speech (emotion, enhancement,
+# mel-cepstrum, speaker): a few templates over a vocabulary with most English phonemes, so that
+# any voice can read any sentence and sentences recur across voices (parallel data for free).
+_SUBJECTS = ("the old man", "a young girl", "the small dog", "my brother", "the teacher",
+             "her friend", "the farmer", "a tall woman", "the children", "our neighbour")
+_VERBS = ("found", "painted", "carried", "watched", "opened", "cleaned", "brought", "followed",
+          "moved", "lost", "judged", "reached", "pushed", "measured", "chose")
+_OBJECTS = ("the red box", "a heavy chair", "the blue boat", "seven green apples",
+            "the broken gate", "a thick rope", "the shiny coin", "the wooden fence",
+            "a warm coat", "the big map", "the yellow kite", "a fresh loaf of bread")
+_PLACES = ("near the river", "in the garden", "after lunch", "before the storm",
+           "at the station", "by the old church", "under the bridge", "on the hill",
+           "during the night", "behind the house")
+
+
+@register("sentences")
+def sentences(rng):
+    """One short declarative sentence: subject, verb, object and (half the time) a place."""
+    words = [choice(rng, _SUBJECTS), choice(rng, _VERBS), choice(rng, _OBJECTS)]
+    if rng.random() < 0.5:
+        words.append(choice(rng, _PLACES))
+    text = " ".join(words)
+    return text, text

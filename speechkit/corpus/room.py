@@ -28,8 +28,10 @@ Noise (all synthesised, nothing downloaded), NOISE_KINDS:
     babble               5-8 other clean clips (e.g. other utterances of the corpus), each
                          circularly shifted by a random amount and given a random gain of
                          +-3 dB, summed; only available when a pool of clips is given
+                         (`babble_talkers=(lo, hi)` changes how many)
     hum                  mains hum: a 50 or 60 Hz fundamental with 8 harmonics (amplitude 1/h,
-                         random phases) over pink noise 20 dB below it
+                         random phases) over pink noise 20 dB below it (`hum_f0=` fixes the
+                         fundamental instead)
 The noise is added, unreverberated (a diffuse background), at the requested SNR, defined over
 the whole clip: 10 log10(sum(reverberant speech^2) / sum(noise^2)). Were the mixture to exceed
 PEAK (0.99) it is scaled down as a whole (`info["scale"]`), which leaves the SNR as it is.
@@ -200,9 +202,15 @@ def colored_noise(n, rng, exponent, sample_rate=16000):
     return _unit(x)
 
 
-def hum(n, rng, sample_rate=16000, harmonics=8):
-    """Mains hum (50 or 60 Hz and harmonics, random phases) over pink noise 20 dB lower."""
-    f0 = 50.0 if rng.random() < 0.5 else 60.0
+def hum(n, rng, sample_rate=16000, harmonics=8, f0=None):
+    """Mains hum (f0 and harmonics, random phases) over pink noise 20 dB lower.
+
+    f0: the fundamental in Hz; None draws 50 or 60 Hz from rng.
+    """
+    if f0 is None:
+        f0 = 50.0 if rng.random() < 0.5 else 60.0
+    elif not 0 < f0 < sample_rate / 2:
+        raise SpeechkitError(f"hum fundamental {f0} Hz is not within 0..{sample_rate / 2:g} Hz")
     t = np.arange(n) / sample_rate
     x = np.zeros(n)
     for h in range(1, harmonics + 1):
@@ -211,11 +219,15 @@ def hum(n, rng, sample_rate=16000, harmonics=8):
     return _unit(x)
 
 
-def babble(n, rng, pool):
-    """Sum of 5-8 distinct clips of `pool` (a list of 1-D arrays), shifted and at +-3 dB."""
+def babble(n, rng, pool, talkers=BABBLE_TALKERS):
+    """Sum of lo-hi (talkers, default 5-8) distinct clips of `pool` (a list of 1-D arrays),
+    shifted and at +-3 dB; fewer if the pool is smaller."""
     if len(pool) == 0:
         raise SpeechkitError("babble noise needs a pool of speech clips; none given")
-    k = min(len(pool), int(rng.integers(BABBLE_TALKERS[0], BABBLE_TALKERS[1] + 1)))
+    lo, hi = talkers
+    if not 1 <= lo <= hi:
+        raise SpeechkitError(f"babble talkers {lo}..{hi}: need 1 <= low <= high")
+    k = min(len(pool), int(rng.integers(lo, hi + 1)))
     x = np.zeros(n)
     for i in rng.choice(len(pool), size=k, replace=False):
         clip = np.resize(np.asarray(pool[i], dtype=np.float64), n)  # repeats a short clip
@@ -224,8 +236,13 @@ def babble(n, rng, pool):
     return _unit(x)
 
 
-def make_noise(kind, n, rng, sample_rate=16000, pool=None):
-    """n samples of noise `kind` (one of NOISE_KINDS) at unit RMS, float32."""
+def make_noise(kind, n, rng, sample_rate=16000, pool=None, hum_f0=None,
+               babble_talkers=BABBLE_TALKERS):
+    """n samples of noise `kind` (one of NOISE_KINDS) at unit RMS, float32.
+
+    hum_f0 fixes the hum's fundamental (None: 50 or 60 Hz at random); babble_talkers is the
+    (low, high) number of clips of `pool` a babble sums.
+    """
     if kind == "white":
         x = colored_noise(n, rng, 0, sample_rate)
     elif kind == "pink":
@@ -233,9 +250,9 @@ def make_noise(kind, n, rng, sample_rate=16000, pool=None):
     elif kind == "brown":
         x = colored_noise(n, rng, 2, sample_rate)
     elif kind == "hum":
-        x = hum(n, rng, sample_rate)
+        x = hum(n, rng, sample_rate, f0=hum_f0)
     elif kind == "babble":
-        x = babble(n, rng, pool if pool is not None else [])
+        x = babble(n, rng, pool if pool is not None else [], babble_talkers)
     else:
         raise SpeechkitError(f"unknown noise kind '{kind}'; known: {', '.join(NOISE_KINDS)}")
     return x.astype(np.float32)

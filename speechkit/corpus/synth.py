@@ -16,7 +16,7 @@ import os
 import random
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import soundfile
@@ -37,9 +37,18 @@ SPLITS = ("train", "dev", "test")
 SPEAKER_PITCH_OFFSET = 15
 SPEAKER_RANGE_OFFSET = 10
 SPEAKER_RATE_SCALE = (0.85, 1.15)
-# Small per-utterance jitter so that one speaker's utterances are not all alike.
+# Small per-utterance jitter so that one speaker's utterances are not all alike (defaults of
+# CorpusConfig.pitch_jitter and .rate_jitter).
 UTT_PITCH_JITTER = 3
 UTT_RATE_JITTER = 0.05
+# Louder than the loudest style clips eSpeak's output on loud voices (styles.py): strengths
+# above 1 and volume jitter stop there.
+MAX_VOLUME = max(s.volume for s in styles.STYLES.values())
+# Options added after the first corpora were made: synth_config.json names them only when they
+# differ from these defaults, so that a corpus made without them stays byte-identical.
+OPTIONAL_DEFAULTS = {"style_strength": (1.0, 1.0), "pitch_jitter": UTT_PITCH_JITTER,
+                     "rate_jitter": UTT_RATE_JITTER, "volume_jitter": 0.0,
+                     "parallel_texts": 0}
 WAV_DIR = "wav"
 MANIFEST = "manifest.tsv"
 CONFIG = "synth_config.json"
@@ -50,7 +59,15 @@ SHARD_SIZE = 50
 
 @dataclass(frozen=True)
 class CorpusConfig:
-    """Everything the corpus depends on (the number of jobs is not part of it)."""
+    """Everything the corpus depends on (the number of jobs is not part of it).
+
+    Prosody of an utterance: its style pulled towards neutral by a strength drawn uniformly
+    from `style_strength` (0 is neutral, 1 the style as tabled, above 1 exaggerated), then the
+    speaker's offsets, then per-utterance jitter: pitch +-pitch_jitter eSpeak units, rate and
+    volume times 1 +- rate_jitter / volume_jitter (volume capped at MAX_VOLUME, the loudest
+    style's, above which eSpeak clips). Weaker styles and more jitter make the styles
+    overlap more (harder emotion recognition); the defaults are the corpus as first made.
+    """
     seed: int = 0
     profile: str = "digits"
     num_speakers: int = 32
@@ -59,6 +76,12 @@ class CorpusConfig:
     utts_per_speaker: int = 50
     styles: tuple = ("neutral",)
     sample_rate: int = 16000
+    style_strength: tuple = OPTIONAL_DEFAULTS["style_strength"]
+    pitch_jitter: int = OPTIONAL_DEFAULTS["pitch_jitter"]
+    rate_jitter: float = OPTIONAL_DEFAULTS["rate_jitter"]
+    volume_jitter: float = OPTIONAL_DEFAULTS["volume_jitter"]
+    # Parallel data: every speaker also reads the same `parallel_texts` sentences (0: none).
+    parallel_texts: int = OPTIONAL_DEFAULTS["parallel_texts"]
 
     def validate(self):
         profiles.get_profile(self.profile)
@@ -75,6 +98,22 @@ class CorpusConfig:
                f"--utts-per-speaker must be >= 1, not {self.utts_per_speaker}")
         _check(8000 <= self.sample_rate <= 48000,
                f"--sample-rate must be within 8000..48000 Hz, not {self.sample_rate}")
+        self._validate_prosody()
+        _check(0 <= self.parallel_texts <= self.utts_per_speaker,
+               f"--parallel-texts must be within 0..--utts-per-speaker "
+               f"({self.utts_per_speaker}), not {self.parallel_texts}")
+
+    def _validate_prosody(self):
+        strength = tuple(self.style_strength)
+        _check(len(strength) == 2 and 0 <= strength[0] <= strength[1] <= 2,
+               f"--style-strength must be LO,HI with 0 <= LO <= HI <= 2, not "
+               f"{','.join(map(str, strength))}")
+        _check(isinstance(self.pitch_jitter, int) and 0 <= self.pitch_jitter <= 50,
+               f"--pitch-jitter must be an integer within 0..50, not {self.pitch_jitter}")
+        for name in ("rate_jitter", "volume_jitter"):
+            value = getattr(self, name)
+            _check(0 <= value < 1, f"--{name.replace('_', '-')} must be within [0, 1), "
+                   f"not {value}")
 
     @property
     def train_speakers(self):
@@ -166,32 +205,71 @@ def _check_text(utt, text):
         raise ValueError(f"profile produced an empty text or one with tabs/newlines for {utt}")
 
 
+def weakened(style, strength):
+    """{rate, pitch, range, volume} of `style` pulled towards neutral (strength 0: neutral)."""
+    neutral = styles.get_style("neutral")
+    return {name: getattr(neutral, name) + strength * (getattr(style, name) - getattr(neutral, name))
+            for name in espeak.PARAMETERS}
+
+
 def _plan_utt(cfg, profile, speaker, utt, style_name):
     rng = _rng(cfg, utt)
     spoken, text = profile(rng)
     _check_text(utt, text)
     style = styles.get_style(style_name)
-    jitter = 1 + UTT_RATE_JITTER * (2 * rng.random() - 1)
+    jitter = 1 + cfg.rate_jitter * (2 * rng.random() - 1)
+    # Strength and volume draw from a stream of their own: the draws above and the noise seed
+    # stay what they were before these options existed. With the defaults (strength exactly 1,
+    # no volume jitter) every value below equals the tabled style's.
+    extra = _rng(cfg, utt, "strength")
+    lo, hi = cfg.style_strength
+    prosody = weakened(style, lo + (hi - lo) * extra.random())
+    loudness = 1 + cfg.volume_jitter * (2 * extra.random() - 1)
     return Utterance(
         utt=utt, speaker=speaker.id, split=speaker.split, text=text, spoken=spoken,
         style=style.name, voice=speaker.voice, accent=speaker.accent,
-        rate=_clip(round(style.rate * speaker.rate_scale * jitter), "rate"),
-        pitch=_clip(style.pitch + speaker.pitch_offset
-                    + randint(rng, -UTT_PITCH_JITTER, UTT_PITCH_JITTER), "pitch"),
-        range=_clip(style.range + speaker.range_offset, "range"),
-        volume=_clip(style.volume, "volume"),
+        rate=_clip(round(prosody["rate"] * speaker.rate_scale * jitter), "rate"),
+        pitch=_clip(round(prosody["pitch"]) + speaker.pitch_offset
+                    + randint(rng, -cfg.pitch_jitter, cfg.pitch_jitter), "pitch"),
+        range=_clip(round(prosody["range"]) + speaker.range_offset, "range"),
+        volume=_clip(min(MAX_VOLUME, round(prosody["volume"] * loudness)), "volume"),
         noise_seed=randint(rng, 1, 2**31 - 1))
 
 
+def parallel_pool(cfg, profile):
+    """The `parallel_texts` distinct (spoken, transcript) pairs every speaker reads."""
+    rng = _rng(cfg, "parallel-texts")
+    pool, seen = [], set()
+    for _ in range(100 * cfg.parallel_texts):
+        if len(pool) == cfg.parallel_texts:
+            break
+        spoken, text = profile(rng)
+        if text not in seen:
+            seen.add(text)
+            pool.append((spoken, text))
+    _check(len(pool) == cfg.parallel_texts, f"--parallel-texts {cfg.parallel_texts}: profile "
+           f"'{cfg.profile}' gave only {len(pool)} distinct texts")
+    return pool
+
+
 def plan(cfg):
-    """Every utterance with all its parameters, sorted by utt; a function of cfg only."""
+    """Every utterance with all its parameters, sorted by utt; a function of cfg only.
+
+    With parallel_texts N, a speaker's first N utterances read the shared pool (in an order of
+    the speaker's own) instead of their own text; every other draw stays as without it.
+    """
     cfg.validate()
     profile = profiles.get_profile(cfg.profile)
     width = max(4, len(str(cfg.utts_per_speaker - 1)))
+    pool = parallel_pool(cfg, profile) if cfg.parallel_texts else []
     utts = []
     for speaker in make_speakers(cfg):
+        shared = shuffled(_rng(cfg, speaker.id, "parallel-texts"), pool)
         for i, style in enumerate(_style_sequence(cfg, speaker)):
-            utts.append(_plan_utt(cfg, profile, speaker, f"{speaker.id}-{i:0{width}d}", style))
+            utt = _plan_utt(cfg, profile, speaker, f"{speaker.id}-{i:0{width}d}", style)
+            if i < len(shared):
+                utt = replace(utt, spoken=shared[i][0], text=shared[i][1])
+            utts.append(utt)
     return sorted(utts, key=lambda u: u.utt)
 
 
@@ -331,8 +409,17 @@ def _manifest_row(utt, num_samples, sample_rate):
     return row
 
 
+def config_dict(cfg):
+    """The config as synth_config.json holds it: later options only where not their default."""
+    conf = dict(asdict(cfg), styles=list(cfg.styles), style_strength=list(cfg.style_strength))
+    for name, default in OPTIONAL_DEFAULTS.items():
+        if conf[name] == (list(default) if isinstance(default, tuple) else default):
+            del conf[name]
+    return conf
+
+
 def _write_config(outdir, cfg, num_utts):
-    conf = dict(asdict(cfg), styles=list(cfg.styles), num_utts=num_utts)
+    conf = dict(config_dict(cfg), num_utts=num_utts)
     tmp = os.path.join(outdir, CONFIG + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(conf, f, indent=2, sort_keys=True)

@@ -3,18 +3,23 @@
 Per-utterance tables are `text`, `utt2spk`, `segments`, `utt2dur`, `feats.scp`,
 `utt2num_frames` and any task extra `utt2<x>` (`utt2emo`, `utt2clean`, ...); `wav.scp` is
 per recording (per utterance when there are no segments); `spk2utt` and `cmvn.scp` per speaker.
+`feats.yaml` (the typed feature config) travels with `feats.scp`: a copy without features
+does not get it.
 """
 import shutil
 from pathlib import Path
 
 from speechkit.errors import SpeechkitError
-from speechkit.io.table import read_table, write_table
+from speechkit.io.atomic import write_error
+from speechkit.io.table import format_table, read_table, write_table
 
 UTT_TABLES = ("text", "utt2spk", "segments", "utt2dur", "feats.scp", "utt2num_frames")
 SPK_TABLES = ("spk2utt", "cmvn.scp", "spk2gender")
 REC_TABLES = ("wav.scp", "reco2file_and_channel", "reco2dur")
-# Files copied as they are: configs and notes that belong to the whole directory.
-PLAIN_FILES = ("frame_shift", "conf")
+# Files copied as they are: configs and notes that belong to the whole directory. The feature
+# config (feats.yaml, or conf/ of the old layout) is copied only along with feats.scp.
+PLAIN_FILES = ("frame_shift", "conf", "feats.yaml")
+FEATURE_FILES = ("conf", "feats.yaml")
 
 
 def utt_tables(path):
@@ -33,13 +38,14 @@ class DataDir:
 
     @classmethod
     def load(cls, path, lenient=False):
-        """Load every table; lenient (for the fixer) accepts unsorted tables, keeping first keys."""
+        """Load every table; lenient (for the fixer) accepts unsorted tables, keeping first keys,
+        and drops a byte-order mark."""
         path = Path(path)
         if not path.is_dir():
             raise SpeechkitError(f"{path}: no such data directory")
         names = utt_tables(path) + [n for n in SPK_TABLES + REC_TABLES if (path / n).is_file()]
         tables = {n: dict(read_table(path / n, check_sorted=not lenient, allow_empty=True,
-                                     keep_first=lenient))
+                                     keep_first=lenient, strip_bom=lenient))
                   for n in names}
         return cls(path, tables)
 
@@ -80,6 +86,14 @@ class DataDir:
                 tables[name] = {k: v for k, v in self.tables[name].items() if k in spks}
         return DataDir(self.path, tables)
 
+    def rendered(self):
+        """{file name: text} of the tables as write() writes them (spk2utt regenerated)."""
+        out = {name: format_table(table) for name, table in self.tables.items()
+               if name != "spk2utt"}
+        if "utt2spk" in self.tables:
+            out["spk2utt"] = format_table(self.spk2utt())
+        return out
+
     def write(self, dest, src=None, replace=False):
         """Write every table to `dest` (spk2utt regenerated) and copy the plain files.
 
@@ -89,18 +103,28 @@ class DataDir:
         dest = Path(dest)
         if replace:
             self._remove_stale(dest)
-        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise write_error(dest, e) from None
         for name, table in self.tables.items():
             if name != "spk2utt":
                 write_table(dest / name, table)
         if "utt2spk" in self.tables:
             write_table(dest / "spk2utt", self.spk2utt())
         src = Path(src or self.path)
+        if src.resolve() == dest.resolve():
+            return
         for name in PLAIN_FILES:
-            if (src / name).exists() and src.resolve() != dest.resolve():
-                copy = shutil.copytree if (src / name).is_dir() else shutil.copy
-                copy(src / name, dest / name, **({"dirs_exist_ok": True} if (src / name).is_dir() else {}))
-
+            if not (src / name).exists() or (name in FEATURE_FILES and "feats.scp" not in self.tables):
+                continue
+            try:
+                if (src / name).is_dir():
+                    shutil.copytree(src / name, dest / name, dirs_exist_ok=True)
+                else:
+                    shutil.copy(src / name, dest / name)
+            except OSError as e:
+                raise write_error(dest / name, e) from None
 
     def _remove_stale(self, dest):
         if not dest.is_dir():

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from speechkit.data.datadir import REC_TABLES, SPK_TABLES, DataDir, utt2spk_to_spk2utt
 from speechkit.errors import SpeechkitError
+from speechkit.io.atomic import write_error
 from speechkit.io.table import read_table
 
 log = logging.getLogger("speechkit.data")
+FEATS_YAML = "feats.yaml"  # the typed feature config beside feats.scp
 
 
 def _utt_sets(data):
@@ -27,7 +29,12 @@ def _utt_sets(data):
 
 
 def fix(path):
-    """Keep the utterances present in every table; back up the old files. -> (kept, total)."""
+    """Keep the utterances present in every table. -> (kept, total, backup dir or None).
+
+    The tables it changes are first copied, with the others, to the first free backup dir of
+    `.backup`, `.backup.2`, `.backup.3`, ...: a second run never overwrites the originals, and a
+    run that changes nothing writes nothing.
+    """
     path = Path(path)
     data = DataDir.load(path, lenient=True)
     if "utt2spk" not in data:
@@ -36,13 +43,39 @@ def fix(path):
     keep = set.intersection(*_utt_sets(data))
     if "cmvn.scp" in data:
         keep = {u for u in keep if data["utt2spk"][u] in data["cmvn.scp"]}
-    backup = path / ".backup"
-    backup.mkdir(exist_ok=True)
-    for name in list(data.tables) + ["spk2utt"]:
-        if (path / name).is_file():
-            shutil.copy(path / name, backup / name)
-    data.subset(keep).write(path)
-    return len(keep), total
+    fixed = data.subset(keep)
+    rendered = fixed.rendered()
+    if all(_text(path / name) == text for name, text in rendered.items()):
+        return len(keep), total, None
+    backup = _free_backup_dir(path)
+    try:
+        backup.mkdir()
+        for name in sorted(set(data.tables) | set(rendered)):
+            if (path / name).is_file():
+                shutil.copy2(path / name, backup / name)
+    except OSError as e:
+        raise write_error(backup, e) from None
+    fixed.write(path)
+    return len(keep), total, backup
+
+
+def _text(path):
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _free_backup_dir(path):
+    """.backup, or .backup.N for the first N >= 2 not taken (an empty dir counts as free)."""
+    for n in range(1, 10000):
+        candidate = path / (".backup" if n == 1 else f".backup.{n}")
+        if not candidate.exists():
+            return candidate
+        if candidate.is_dir() and not any(candidate.iterdir()):
+            candidate.rmdir()
+            return candidate
+    raise SpeechkitError(f"{path}: 9999 backup dirs (.backup.N); remove old ones")
 
 
 def _lengths(data):
@@ -59,8 +92,19 @@ def _read_list(path):
 
 def select_utts(data, first=None, last=None, shortest=None, per_spk=None, utt_list=None,
                 spk_list=None, num=None):
-    """Utterance ids chosen by exactly one of the subset criteria (Kaldi's subset_data_dir.sh)."""
+    """Utterance ids chosen by exactly one of the subset criteria, as Kaldi's subset_data_dir.sh.
+
+    A number larger than the data dir holds is an error, as in Kaldi, for every criterion.
+    """
     utts = data.utts
+    count = next((n for n in (first, last, shortest, per_spk, num) if n is not None), None)
+    if count is not None:
+        if count < 1:
+            raise SpeechkitError(f"subset of {data.path}: the number of utterances must be at "
+                                 f"least 1, got {count}")
+        if count > len(utts):
+            raise SpeechkitError(f"subset of {data.path}: cannot subset to {count} utterances, "
+                                 f"it holds {len(utts)}")
     if first is not None:
         return utts[:first]
     if last is not None:
@@ -69,7 +113,7 @@ def select_utts(data, first=None, last=None, shortest=None, per_spk=None, utt_li
         lengths = _lengths(data)
         return sorted(utts, key=lambda u: (lengths.get(u, float("inf")), u))[:shortest]
     if per_spk is not None:
-        return [u for us in data.spk2utt().values() for u in us[:per_spk]]
+        return [u for us in _spk2utt(data).values() for u in spread_per_speaker(us, per_spk)]
     if utt_list is not None:
         wanted = set(_read_list(utt_list))
         return [u for u in utts if u in wanted]
@@ -77,12 +121,43 @@ def select_utts(data, first=None, last=None, shortest=None, per_spk=None, utt_li
         wanted = set(_read_list(spk_list))
         return [u for u in utts if data["utt2spk"][u] in wanted]
     if num is not None:
-        # Evenly spaced, as Kaldi's subset_scp.pl: deterministic and spread over speakers.
-        if num >= len(utts):
-            return utts
-        return [utts[int(i * len(utts) / num)] for i in range(num)]
+        return [utts[i] for i in spread_evenly(len(utts), num)]
     raise SpeechkitError("subset: give one of --first, --last, --shortest, --per-spk, "
                          "--utt-list, --spk-list or a number")
+
+
+def _spk2utt(data):
+    """The speakers' utterance lists: spk2utt as written (Kaldi reads the file), else utt2spk's."""
+    if "spk2utt" in data:
+        return {spk: utts.split() for spk, utts in data["spk2utt"].items()}
+    return data.spk2utt()
+
+
+def spread_per_speaker(utts, n):
+    """Kaldi's --per-spk choice: every skip-th utterance, skip the largest with n*skip <= len."""
+    skip = 1
+    while n * (skip + 1) <= len(utts):
+        skip += 1
+    # awk fields x = 2, 2+skip, ... while x <= n*skip+1, i.e. indices 0, skip, ... < n*skip.
+    return utts[0:n * skip:skip]
+
+
+def spread_evenly(total, num):
+    """Indices utils/subset_scp.pl picks: split the range in halves, the need in halves, recurse."""
+    picked = []
+
+    def select(start, end, needed):
+        if needed == 0:
+            return  # Kaldi recurses on and prints nothing
+        if end - start == 1:
+            picked.append(start)
+            return
+        half, half_needed = (end - start) // 2, needed // 2
+        select(start, start + half, half_needed)
+        select(start + half, end, needed - half_needed)
+
+    select(0, total, num)
+    return picked
 
 
 def subset(src, dest, **criteria):
@@ -101,6 +176,8 @@ def combine(dest, srcs):
         raise SpeechkitError("combine: some sources have segments and some do not; add "
                              "whole-recording segments to the others first")
     common = set.intersection(*(set(d.tables) for d in datas))
+    if "feats.scp" in common:
+        _check_same_feature_config(datas)
     for d in datas:
         dropped = sorted(set(d.tables) - common - {"spk2utt"})
         if dropped:
@@ -117,6 +194,17 @@ def combine(dest, srcs):
         tables[name] = merged
     DataDir(dest, tables).write(dest, src=srcs[0])
     return len(tables.get("utt2spk", {}))
+
+
+def _check_same_feature_config(datas):
+    """Features made with different configs cannot share one feats.scp."""
+    configs = [(d.path / FEATS_YAML, _text(d.path / FEATS_YAML)) for d in datas]
+    configs = [(p, t) for p, t in configs if t is not None]
+    for path, text in configs[1:]:
+        if text != configs[0][1]:
+            raise SpeechkitError(f"combine: {configs[0][0]} and {path} differ: their features "
+                                 f"were made with different configs; recompute the features of "
+                                 f"the combined dir, or remove feats.scp from the sources")
 
 
 def split(path, num_jobs, per_utt=False):

@@ -1,10 +1,13 @@
 """Check a data dir the way Kaldi's utils/validate_data_dir.sh does, explaining every failure.
 
 Each problem is one line naming the file, the line, the key and the fix; all problems are
-collected (up to a few per kind) rather than stopping at the first.
+collected (up to a few per kind) rather than stopping at the first. Beyond Kaldi's checks,
+feats.scp and cmvn.scp are checked entry by entry (speechkit.data.check_feats), and a line with
+a key and no value is a problem in every table but `text`.
 """
 from pathlib import Path
 
+from speechkit.data.check_feats import check_scp
 from speechkit.data.datadir import SPK_TABLES, utt_tables, utt2spk_to_spk2utt
 from speechkit.errors import SpeechkitError
 from speechkit.io.audio import is_pipe
@@ -61,9 +64,11 @@ def validate(path, no_text=False, no_feats=False, no_wav=False, check_audio_exis
     if utt2spk is None:
         return problems
     _check_speakers(path, utt2spk, problems, fix)
-    _check_utt_tables(path, utt2spk, problems, fix, no_text, no_feats)
+    tables = _check_utt_tables(path, utt2spk, problems, fix, no_text, no_feats)
     if not no_wav and (path / "wav.scp").is_file():
         _check_wav(path, utt2spk, problems, fix, check_audio_exists)
+    if "feats.scp" in tables:
+        _check_feats(path, tables, problems)
     return problems
 
 
@@ -96,21 +101,59 @@ def _check_speakers(path, utt2spk, problems, fix):
 
 
 def _check_utt_tables(path, utt2spk, problems, fix, no_text, no_feats):
+    """Compare every per-utterance table with utt2spk; -> {name: table} of those loaded."""
     skip = {"utt2spk", "segments"} | ({"text"} if no_text else set()) | \
            ({"feats.scp", "utt2num_frames"} if no_feats else set())
+    _check_values(path, "utt2spk", utt2spk, problems, "speaker id")
+    loaded = {}
     for name in ["text"] + utt_tables(path):
         if name in skip or not (path / name).is_file() or name in SPK_TABLES:
             continue
         skip.add(name)
         table = _load(path / name, problems)
         if table is not None:
+            loaded[name] = table
             _compare_keys("utt2spk", utt2spk, name, table, path, problems, fix)
+            if name != "text":  # an empty transcript is allowed; an empty value elsewhere is not
+                _check_values(path, name, table, problems, "value")
+    return loaded
+
+
+def _check_values(path, name, table, problems, field):
+    """Lines with a key and nothing after it (a wav.scp line without its path, ...)."""
+    empty = [(k, ln) for k, (ln, v) in table.items() if not v]
+    for key, lineno in empty[:MAX_PER_KIND]:
+        problems.add(f"{path / name}:{lineno} (key {key}): nothing after the key; each line is "
+                     f"`<key> <{field}>`: add the {field} or remove the line")
+
+
+def _check_feats(path, tables, problems):
+    """Every feats.scp entry points at a whole matrix of one dimension; cmvn.scp fits it."""
+    frames = {k: v for k, (_, v) in tables.get("utt2num_frames", {}).items()}
+    lines = [(ln, k, v) for k, (ln, v) in tables["feats.scp"].items()]
+    found, dim = check_scp(path / "feats.scp", lines, frames or None)
+    for p in found:
+        problems.add(p)
+    if not (path / "cmvn.scp").is_file():
+        return
+    cmvn = _load(path / "cmvn.scp", [])
+    if cmvn is None:
+        return  # reported with the speaker checks
+    fix = f"recompute CMVN stats (utils/compute_cmvn_stats.sh {path})"
+    found, stats_dim = check_scp(path / "cmvn.scp", [(ln, k, v) for k, (ln, v) in cmvn.items()],
+                                 rows=2, fix=fix)
+    for p in found:
+        problems.add(p)
+    if not found and dim is not None and stats_dim is not None and stats_dim != dim + 1:
+        problems.add(f"{path / 'cmvn.scp'}: stats of dimension {stats_dim - 1}, features of "
+                     f"dimension {dim}; {fix}")
 
 
 def _check_wav(path, utt2spk, problems, fix, check_audio_exists):
     wav = _load(path / "wav.scp", problems)
     if wav is None:
         return
+    _check_values(path, "wav.scp", wav, problems, "audio path or command")
     if (path / "segments").is_file():
         segments = _load(path / "segments", problems)
         if segments is None:
@@ -125,7 +168,8 @@ def _check_wav(path, utt2spk, problems, fix, check_audio_exists):
     else:
         _compare_keys("utt2spk", utt2spk, "wav.scp", wav, path, problems, fix)
     if check_audio_exists:
-        missing = [(k, ln, v) for k, (ln, v) in wav.items() if not is_pipe(v) and not Path(v).exists()]
+        missing = [(k, ln, v) for k, (ln, v) in wav.items()
+                   if v and not is_pipe(v) and not Path(v).exists()]
         for key, lineno, value in missing[:MAX_PER_KIND]:
             problems.add(f"{path / 'wav.scp'}:{lineno} (key {key}): audio file {value} does not "
                          f"exist; fix the path (relative paths are relative to where you run)")

@@ -9,7 +9,7 @@ Stats are either a table (ark/scp, keyed by speaker or utterance) or one bare ma
 as Kaldi writes `compute-cmvn-stats scp:feats.scp global.cmvn` and reads `apply-cmvn global.cmvn`;
 `read_stats_file` also takes an ark that holds exactly one entry.
 """
-import os
+import io
 from pathlib import Path
 
 import kaldiio
@@ -17,6 +17,7 @@ import numpy as np
 
 from speechkit.errors import SpeechkitError
 from speechkit.io import load_scp, parse_rspecifier, read_matrix_dict
+from speechkit.io.atomic import atomic_write_bytes
 
 VAR_FLOOR = 1e-20  # Kaldi's floor on the variance before 1/sqrt
 
@@ -83,14 +84,9 @@ def read_stats_file(path):
 
 def write_stats_file(path, stats):
     """Write one stats matrix as Kaldi's bare binary matrix, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        kaldiio.save_mat(str(tmp), np.asarray(stats, dtype=np.float64))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    kaldiio.save_mat(buffer, np.asarray(stats, dtype=np.float64))
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def open_stats_table(rspecifier):

@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 
 from speechkit.errors import SpeechkitError, where
+from speechkit.io.atomic import atomic_write_text
+from speechkit.io.table import BOM, bom_error
 
 WINDOW_TYPES = ("povey", "hamming", "hanning", "rectangular", "blackman")
 PCEN_INITS = ("librosa", "first", "zero")
@@ -151,44 +153,64 @@ def validate(kind, options, origin):
     return out
 
 
-def _positive(opts, names, origin, strict=True):
+def _sources(origin):
+    """name -> where its value came from: one origin for all, or a {name: origin} map."""
+    if isinstance(origin, str):
+        return lambda *names: origin
+
+    def where_set(*names):
+        # The places that set these options; a default is blamed only when nothing else is.
+        places = list(dict.fromkeys(origin.get(n, "default") for n in names))
+        chosen = [p for p in places if p != "default"] or places
+        return " and ".join(chosen)
+    return where_set
+
+
+def _positive(opts, names, src, strict=True):
     for name in names:
         if name in opts and opts[name] is not None and not (opts[name] > 0 if strict else opts[name] >= 0):
             sign = "> 0" if strict else ">= 0"
-            raise SpeechkitError(f"{origin}: option {name} must be {sign}, got {opts[name]}")
+            raise SpeechkitError(f"{src(name)}: option {name} must be {sign}, got {opts[name]}")
 
 
 def check(kind, opts, origin):
-    """Cross-option checks Kaldi makes at start-up, so that bad configs fail before any audio."""
+    """Cross-option checks Kaldi makes at start-up, so that bad configs fail before any audio.
+
+    `origin` names where the options came from: a string, or {name: origin} (the file, the
+    command line, or "default") so that each error blames the place that set the option.
+    """
+    src = _sources(origin)
     _positive(opts, ("sample_frequency", "frame_length", "frame_shift", "eps", "time_constant",
-                     "num_ceps"), origin)
-    _positive(opts, ("dither", "min_duration", "gain", "bias", "power"), origin,
-              strict=False)
+                     "num_ceps"), src)
+    _positive(opts, ("dither", "min_duration", "gain", "bias", "power"), src, strict=False)
     for name in ("allow_downsample", "allow_upsample"):
         if opts[name]:
-            raise SpeechkitError(f"{origin}: {name}=true is not supported: speechkit never "
+            raise SpeechkitError(f"{src(name)}: {name}=true is not supported: speechkit never "
                                  f"resamples; resample in wav.scp, e.g. `sox x.wav -r 16000 -t wav - |`")
     if not 0.0 <= opts["preemphasis_coefficient"] <= 1.0:
-        raise SpeechkitError(f"{origin}: preemphasis_coefficient must be in [0, 1]")
+        raise SpeechkitError(f"{src('preemphasis_coefficient')}: preemphasis_coefficient must be "
+                             f"in [0, 1]")
     if int(opts["sample_frequency"] * opts["frame_length"] / 1000) < 2:
-        raise SpeechkitError(f"{origin}: frame_length {opts['frame_length']} ms is under 2 samples")
+        raise SpeechkitError(f"{src('frame_length', 'sample_frequency')}: frame_length "
+                             f"{opts['frame_length']} ms is under 2 samples")
     if "num_mel_bins" in opts:
-        _check_mel(opts, origin)
+        _check_mel(opts, src)
     if "num_ceps" in opts and opts["num_ceps"] > opts["num_mel_bins"]:
-        raise SpeechkitError(f"{origin}: num_ceps {opts['num_ceps']} > num_mel_bins "
-                             f"{opts['num_mel_bins']}")
+        raise SpeechkitError(f"{src('num_ceps', 'num_mel_bins')}: num_ceps {opts['num_ceps']} > "
+                             f"num_mel_bins {opts['num_mel_bins']}")
     if opts.get("smooth_coef") is not None and not 0 < opts["smooth_coef"] <= 1:
-        raise SpeechkitError(f"{origin}: smooth_coef must be in (0, 1]")
+        raise SpeechkitError(f"{src('smooth_coef')}: smooth_coef must be in (0, 1]")
 
 
-def _check_mel(opts, origin):
+def _check_mel(opts, src):
     nyquist = opts["sample_frequency"] / 2
     high = opts["high_freq"] if opts["high_freq"] > 0 else nyquist + opts["high_freq"]
     if opts["num_mel_bins"] < 3:
-        raise SpeechkitError(f"{origin}: num_mel_bins must be at least 3")
+        raise SpeechkitError(f"{src('num_mel_bins')}: num_mel_bins must be at least 3")
     if not 0 <= opts["low_freq"] < high <= nyquist:
-        raise SpeechkitError(f"{origin}: need 0 <= low_freq < high_freq <= Nyquist ({nyquist} Hz); "
-                             f"got low_freq {opts['low_freq']}, high_freq {opts['high_freq']}")
+        raise SpeechkitError(f"{src('low_freq', 'high_freq', 'sample_frequency')}: need 0 <= "
+                             f"low_freq < high_freq <= Nyquist ({nyquist} Hz); got low_freq "
+                             f"{opts['low_freq']}, high_freq {opts['high_freq']}")
 
 
 def resolve(kind, options=None, origin="feature options"):
@@ -202,7 +224,10 @@ def resolve(kind, options=None, origin="feature options"):
 def read_conf(path):
     """A Kaldi .conf file (`--name=value` lines, `#` comments) -> {name: 'value'}."""
     out = {}
-    for lineno, line in enumerate(Path(path).read_text().splitlines(), 1):
+    text = _read_text(path)
+    if text.startswith(BOM):
+        raise bom_error(path)
+    for lineno, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -214,10 +239,17 @@ def read_conf(path):
     return out
 
 
+def _read_text(path):
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpeechkitError(f"{path}: cannot read: {e}") from None
+
+
 def read_yaml(path):
     """A YAML mapping of option names to values."""
     try:
-        data = yaml.safe_load(Path(path).read_text())
+        data = yaml.safe_load(_read_text(path))
     except yaml.YAMLError as e:
         raise SpeechkitError(f"{path}: not valid YAML: {e}") from None
     if data is None:
@@ -232,7 +264,7 @@ def _is_conf(path):
         return False
     if path.suffix == ".conf":
         return True
-    lines = [ln.strip() for ln in path.read_text().splitlines()]
+    lines = [ln.strip().lstrip(BOM) for ln in _read_text(path).splitlines()]
     return any(ln.startswith("--") for ln in lines if ln and not ln.startswith("#"))
 
 
@@ -245,11 +277,48 @@ def read_config_file(path):
 
 
 def load_config(kind, path=None, overrides=None):
-    """Defaults, then the config file, then command-line overrides; all validated."""
+    """Defaults, then the config file, then command-line overrides; all validated.
+
+    Each error names where the offending option was set (the file or the command line).
+    """
     opts = default_options(kind)
+    origins = {}
     if path is not None:
-        opts.update(validate(kind, read_config_file(path), str(path)))
+        from_file = validate(kind, read_config_file(path), str(path))
+        opts.update(from_file)
+        origins.update(dict.fromkeys(from_file, str(path)))
     if overrides:
-        opts.update(validate(kind, overrides, "command line"))
-    check(kind, opts, str(path) if path is not None else "command line")
+        from_cli = validate(kind, overrides, "command line")
+        opts.update(from_cli)
+        origins.update(dict.fromkeys(from_cli, "command line"))
+    check(kind, opts, origins)
     return opts
+
+
+# --- the feature config that travels with features ------------------------------------------
+# A data dir's `feats.yaml` (and a model dir's copy) names its own type, so that the type never
+# lives in a file name: `type: fbank` followed by the resolved options.
+FEATS_FILE = "feats.yaml"
+
+
+def typed_yaml(kind, options):
+    """The text of a typed feature config: `type: kind`, then the options."""
+    return yaml.safe_dump({"type": kind, **options}, sort_keys=False)
+
+
+def write_typed(path, kind, options):
+    """Write `type: kind` and the options as YAML, atomically."""
+    atomic_write_text(path, typed_yaml(kind, options))
+
+
+def read_typed(path):
+    """(kind, options) of a typed feature config; the front-end of `kind` validates the options."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpeechkitError(f"{path}: no feature config (written by utils/make_feats.sh or "
+                             f"steps/make_mcep.sh next to feats.scp)")
+    options = read_yaml(path)
+    kind = options.pop("type", None)
+    if not kind:
+        raise SpeechkitError(f"{path}: the feature config does not name its type (a `type:` line)")
+    return str(kind), options

@@ -29,23 +29,25 @@ def compute(kind, options, waveform, sample_rate):
     return FEATURES[kind](waveform, options)
 
 
-def extract_table(kind, options, audio, wspecifier, utt2num_frames=None):
-    """Write the features of every utterance of an AudioTable to `wspecifier`.
+def extract_table(frontend, audio, wspecifier, utt2num_frames=None):
+    """Write the features a front-end (speechkit.features.frontend) computes of every utterance
+    of an AudioTable to `wspecifier`.
 
-    Utterances shorter than min_duration are skipped with a warning, as Kaldi does. Returns
-    ({utt: num_frames}, [skipped utts]); `utt2num_frames` (a path or ark,t:PATH) gets the first.
+    Utterances shorter than the options' min_duration (Kaldi types) are skipped with a warning,
+    as Kaldi does. Returns ({utt: num_frames}, [skipped utts]); `utt2num_frames` (a path or
+    ark,t:PATH) gets the first.
     """
-    options = resolve(kind, options)
+    min_duration = frontend.options.get("min_duration", 0.0)
     frames, skipped = {}, []
     with MatrixWriter(wspecifier) as writer:
-        for key, wav, sr in progress(audio.items(), desc=f"{kind} features", total=len(audio)):
-            if len(wav) < options["min_duration"] * sr:
+        for key, wav, sr in progress(audio.items(), desc=f"{frontend.kind} features", total=len(audio)):
+            if len(wav) < min_duration * sr:
                 log.warning("%s: %.3f s is shorter than min_duration %g s; skipped",
-                            where(audio.wav_scp, key=key), len(wav) / sr, options["min_duration"])
+                            where(audio.wav_scp, key=key), len(wav) / sr, min_duration)
                 skipped.append(key)
                 continue
             try:
-                feats = compute(kind, options, wav, sr)
+                feats = frontend(wav, sr)
             except SpeechkitError as e:
                 raise SpeechkitError(f"{where(audio.wav_scp, key=key)}: {e}") from None
             writer.write(key, feats)

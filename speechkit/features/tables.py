@@ -5,6 +5,7 @@ Kaldi tools take these as rspecifiers/wspecifiers; a plain path works too, so bo
 """
 import sys
 
+from speechkit.io.atomic import write_error
 from speechkit.io.table import read_dict, table_path, write_table
 
 
@@ -21,7 +22,12 @@ def write_scalar_table(spec, pairs):
     """`key value` lines to a path (sorted, atomic) or to stdout for '-' (in the given order)."""
     path = table_path(spec)
     if path == "-":
-        sys.stdout.write("".join(f"{k} {v}\n" for k, v in pairs))
-        sys.stdout.flush()
+        try:
+            sys.stdout.write("".join(f"{k} {v}\n" for k, v in pairs))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise write_error("stdout", e) from None
     else:
         write_table(path, pairs)

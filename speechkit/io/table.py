@@ -3,11 +3,13 @@
 C-locale order is byte order, which is Python's order on str for the ASCII keys Kaldi allows;
 comparing the UTF-8 bytes keeps it right for any key.
 """
-import os
 import sys
 from pathlib import Path
 
 from speechkit.errors import SpeechkitError, where
+from speechkit.io.atomic import atomic_write_text
+
+BOM = "\ufeff"
 
 
 def _c_key(key):
@@ -22,14 +24,19 @@ def parse_line(path, lineno, line):
     return parts[0], (parts[1].strip() if len(parts) > 1 else "")
 
 
-def read_table(path, check_sorted=True, allow_empty=False, keep_first=False):
+def read_table(path, check_sorted=True, allow_empty=False, keep_first=False, strip_bom=False):
     """Read a table (a path, or `-` for stdin) as a list of (key, value) pairs in file order.
 
     Unsorted tables and duplicate keys are errors naming the line, as in Kaldi, because every
     tool downstream merges tables by walking them in order. The fixer reads with
-    check_sorted=False and keep_first=True (later duplicates dropped).
+    check_sorted=False, keep_first=True (later duplicates dropped) and strip_bom=True.
+    A UTF-8 byte-order mark is an error unless strip_bom: Kaldi would read it into the first key.
     """
     path, text = _read_text(path)
+    if text.startswith(BOM):
+        if not strip_bom:
+            raise bom_error(path)
+        text = text[len(BOM):]
     pairs, seen, prev = [], set(), None
     for lineno, line in enumerate(text.splitlines(), 1):
         key, value = parse_line(path, lineno, line)
@@ -62,6 +69,14 @@ def _read_text(path):
         raise SpeechkitError(f"{path}: cannot read: {e}") from None
 
 
+def bom_error(path):
+    """The error for a file that starts with a UTF-8 byte-order mark."""
+    return SpeechkitError(
+        f"{path}:1: starts with a UTF-8 byte-order mark (added by some editors; Kaldi tools "
+        f"would read it as part of the first key); remove it with "
+        f"`sed -i '1s/^\\xEF\\xBB\\xBF//' {path}` (utils/fix_data_dir.sh does it for a data dir)")
+
+
 def table_path(spec):
     """A text table named the Kaldi way on a command line: 'ark:x', 'ark,t:x' or plain 'x' -> x.
 
@@ -91,20 +106,15 @@ def write_table(path, items):
 
     Values that are lists are joined by spaces (spk2utt). The file appears complete or not at all.
     """
+    atomic_write_text(path, format_table(items, path))
+
+
+def format_table(items, path="table"):
+    """The text write_table writes: `key value` lines sorted by key."""
     pairs = items.items() if isinstance(items, dict) else items
     rows = {}
     for key, value in pairs:
         if key in rows:
             raise SpeechkitError(f"{path}: duplicate key {key} while writing")
         rows[key] = " ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-    lines = [f"{k} {rows[k]}".rstrip(" ") + "\n" for k in sort_keys(rows)]
-    atomic_write_text(path, "".join(lines))
-
-
-def atomic_write_text(path, text):
-    """Write to a temporary name beside `path`, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    return "".join(f"{k} {rows[k]}".rstrip(" ") + "\n" for k in sort_keys(rows))

@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from speechkit.bin.common import cli
+from speechkit.cli import cli
 from speechkit.jobs import report
 from speechkit.jobs.spec import USAGE, parse_args
 

@@ -1,5 +1,7 @@
-"""Layers and networks; importing a network's module registers it in MODELS."""
-from speechkit.nn import ctc_bilstm, kws_cnn  # noqa: F401
+"""Layers and networks; every module is imported here, so its @MODELS.register fills MODELS."""
 from speechkit.nn.registry import MODELS
+from speechkit.registry import discover
+
+discover(__name__)
 
 __all__ = ["MODELS"]

@@ -11,7 +11,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from speechkit.errors import SpeechkitError
 from speechkit.nn.registry import MODELS
 from speechkit.nn.specaug import SpecAugment
-from speechkit.train.batching import lengths_to_mask
+from speechkit.data.batch import lengths_to_mask
 
 
 class ConvSubsample(nn.Module):

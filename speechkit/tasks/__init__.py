@@ -1,9 +1,11 @@
-"""Tasks by name: what a config's `task:` selects (network, targets, loss, metrics).
+"""Tasks by name: what a config's `task:` selects (data, batches, network, loss, metrics).
 
-A task module registers its class with @register("name"); adding a task adds a module here and
-its import below, nothing else.
+A task module registers its class with @register("name"); every module of this package is
+imported here, so adding a task adds a module and edits nothing else.
 """
-from speechkit.tasks.base import TASKS, Task, get_task, register
-from speechkit.tasks import asr, classify  # noqa: F401,E402  (they register their tasks)
+from speechkit.registry import discover
+from speechkit.tasks.base import TASKS, FeatureTask, Task, get_task, register
 
-__all__ = ["TASKS", "Task", "get_task", "register"]
+discover(__name__)
+
+__all__ = ["TASKS", "FeatureTask", "Task", "get_task", "register"]

@@ -1,16 +1,16 @@
 """Speech recognition with CTC: character targets from `text`, CTC loss, greedy CER on dev."""
 import logging
-import shutil
 
 import torch
 
-from speechkit.data.tokens import CharTokens
-from speechkit.decode.ctc import greedy_search
+from speechkit.data.batch import pad
+from speechkit.data.tokens import UNK, CharTokens
+from speechkit.errors import SpeechkitError
 from speechkit.io import read_dict
 from speechkit.metrics.wer import align
-from speechkit.nn.registry import MODELS
-from speechkit.tasks.base import Task, register
-from speechkit.train.batching import pad
+from speechkit.nn.registry import build_model
+from speechkit.search.ctc import greedy_search
+from speechkit.tasks.base import FeatureTask, register
 
 log = logging.getLogger("speechkit.train")
 
@@ -21,33 +21,37 @@ def ctc_frames_needed(ids):
 
 
 @register("asr")
-class ASRTask(Task):
+class ASRTask(FeatureTask):
     defaults = {"model": {"name": "ctc_bilstm", "hidden": 256, "layers": 3, "dropout": 0.2,
-                          "subsample": 1}}
+                          "subsample": 1},
+                "data": {"tokens": None}}
     stats = ("loss", "char_errors", "chars")
+    assets = {**FeatureTask.assets, "tokens": "tokens.txt"}
 
     def __init__(self, config, model_dir):
         super().__init__(config, model_dir)
-        self.tokens = CharTokens.read(config["data"]["tokens"])
+        self.tokens = CharTokens.read(self.data["tokens"])
         self.model = None
 
-    def prepare(self, data):
-        shutil.copy(data["tokens"], self.model_dir / "tokens.txt")
-
     def build_model(self, input_dim):
-        conf = dict(self.config["model"])
-        self.model = MODELS.get(conf.pop("name"))(input_dim, len(self.tokens), **conf)
+        self.model = build_model(self.config["model"], input_dim, len(self.tokens))
         return self.model
 
     def targets(self, data_dir, lengths):
-        """Token ids of each transcript; utterances too short for theirs are named and dropped."""
+        """Token ids of each transcript; utterances too short for theirs are named and dropped,
+        empty transcripts and characters outside the token list are counted with an example."""
         text = read_dict(data_dir / "text", allow_empty=True)
         out_lengths = self.model.output_lengths(torch.tensor(list(lengths.values())))
-        targets = {}
+        targets, empty, unknown = {}, [], []
         for (utt, frames), out_len in zip(lengths.items(), out_lengths.tolist()):
             if utt not in text:
                 continue
             ids = self.tokens.encode(text[utt])
+            if not ids:
+                empty.append(utt)
+                continue
+            if self.tokens.ids[UNK] in ids:
+                unknown.append(utt)
             needed = ctc_frames_needed(ids)
             if out_len < needed:
                 log.warning("%s/text (key %s): %d frames after subsampling (%d before) but the "
@@ -55,7 +59,19 @@ class ASRTask(Task):
                             frames, needed)
                 continue
             targets[utt] = ids
+        self._report(data_dir, len(lengths), empty, unknown)
         return targets
+
+    def _report(self, data_dir, total, empty, unknown):
+        if empty and len(empty) == total:
+            raise SpeechkitError(f"{data_dir}/text: every transcript is empty; nothing to train on")
+        if empty:
+            log.warning("%s/text: %d of %d transcripts are empty (e.g. key %s); left out",
+                        data_dir, len(empty), total, empty[0])
+        if unknown:
+            log.warning("%s/text: %d of %d transcripts have characters missing from %s, mapped "
+                        "to <unk> (e.g. key %s); was the token list made from this text?",
+                        data_dir, len(unknown), total, self.data["tokens"], unknown[0])
 
     def make_batch(self, keys, feats, targets):
         x, lengths = pad(feats)

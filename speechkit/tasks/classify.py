@@ -6,14 +6,13 @@ padded with silence or cropped to `model.clip_frames`, so an utterance's output 
 on what it was batched with.
 """
 import logging
-import shutil
 
 import torch
 
 from speechkit.data.tokens import TokenList
 from speechkit.io import read_dict
-from speechkit.nn.registry import MODELS
-from speechkit.tasks.base import Task, register
+from speechkit.nn.registry import build_model
+from speechkit.tasks.base import FeatureTask, register
 
 log = logging.getLogger("speechkit.train")
 
@@ -27,24 +26,21 @@ def fit_frames(mat, frames):
     return torch.cat([mat, mat.new_zeros(frames - len(mat), mat.shape[1])])
 
 
-class ClassificationTask(Task):
-    label_table = "text"
+class ClassificationTask(FeatureTask):
     stats = ("loss", "errors")
+    assets = {**FeatureTask.assets, "tokens": "tokens.txt"}
 
     def __init__(self, config, model_dir):
         super().__init__(config, model_dir)
-        self.labels = TokenList.read(config["data"]["tokens"])
+        self.labels = TokenList.read(self.data["tokens"])
+        self.label_table = self.data["label_table"]
         self.clip_frames = config["model"].get("clip_frames")
 
-    def prepare(self, data):
-        shutil.copy(data["tokens"], self.model_dir / "tokens.txt")
-
     def build_model(self, input_dim):
-        conf = {k: v for k, v in self.config["model"].items() if k not in ("name", "clip_frames")}
-        return MODELS.get(self.config["model"]["name"])(input_dim, len(self.labels), **conf)
+        return build_model(self.config["model"], input_dim, len(self.labels), skip=("clip_frames",))
 
     def targets(self, data_dir, lengths):
-        table = read_dict(data_dir / self.config["data"].get("label_table", self.label_table))
+        table = read_dict(data_dir / self.label_table)
         unknown = sorted({v for k, v in table.items() if k in lengths and v not in self.labels.ids})
         if unknown:
             log.warning("%s: labels %s are not in the label list; those utterances are left out",
@@ -76,4 +72,5 @@ class ClassificationTask(Task):
 @register("kws")
 class KeywordTask(ClassificationTask):
     """Keyword spotting: labels from `text` (a keyword, _unknown_ or _silence_)."""
-    defaults = {"model": {"name": "kws_cnn", "frontend": "logmel", "clip_frames": 98}}
+    defaults = {"model": {"name": "kws_cnn", "frontend": "logmel", "clip_frames": 98},
+                "data": {"tokens": None, "label_table": "text"}}

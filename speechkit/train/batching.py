@@ -6,7 +6,6 @@ epoch from seed + epoch alone, which makes any epoch reproducible on resume with
 sampler state beyond (epoch, batches done).
 """
 import numpy as np
-import torch
 
 
 def make_batches(lengths, batch_frames, max_batch, min_batch=1):
@@ -49,16 +48,22 @@ def shard(batch, rank, world_size):
     return batch[rank::world_size]
 
 
-def pad(mats):
-    """List of (T_i, D) arrays -> (N, T_max, D) float tensor and (N,) lengths."""
-    lengths = torch.tensor([len(m) for m in mats], dtype=torch.long)
-    out = torch.zeros(len(mats), int(lengths.max()), mats[0].shape[1])
-    for i, m in enumerate(mats):
-        out[i, :len(m)] = torch.as_tensor(m)
-    return out, lengths
 
+class BucketSampler:
+    """The default sampler: length buckets under a frame budget, reshuffled per (seed, epoch).
 
-def lengths_to_mask(lengths, max_len=None):
-    """(N,) lengths -> (N, T) bool mask, True on real frames."""
-    max_len = int(lengths.max()) if max_len is None else max_len
-    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+    A sampler's contract (tasks may supply their own, e.g. P speakers x K segments): `batches(
+    epoch)` is the list of global batches of that epoch, a pure function of (seed, epoch), so
+    that resuming at (epoch, batches done) replays the same batches; `describe()` is a log line.
+    """
+
+    def __init__(self, lengths, batch_frames, max_batch, world_size=1, seed=1, shuffle=True):
+        self.lengths, self.seed, self.shuffle = lengths, seed, shuffle
+        self.all = make_batches(lengths, batch_frames, max_batch, world_size)
+
+    def batches(self, epoch):
+        return epoch_order(self.all, self.seed, epoch, self.shuffle)
+
+    def describe(self):
+        return (f"{len(self.all)} batches, padding "
+                f"{100 * padding_ratio(self.all, self.lengths):.1f}% of frames")

@@ -3,23 +3,43 @@
 `checkpoint.pt` holds everything needed to resume exactly (model, optimizer, scheduler, scaler,
 RNG states, epoch/step, history); `epoch<N>.pt` holds the model alone, for averaging.
 """
+import logging
 import os
+import pickle
 import random
 from pathlib import Path
 
 import torch
 
 from speechkit.errors import SpeechkitError
+from speechkit.io import atomic
+
+log = logging.getLogger("speechkit.train")
+
+
+def previous(path):
+    """checkpoint.pt -> checkpoint.prev.pt"""
+    path = Path(path)
+    return path.with_suffix(".prev" + path.suffix)
 
 
 def save(obj, path, keep_previous=False):
-    """torch.save to a temporary name, then rename; the old file becomes <name>.prev."""
+    """torch.save to a temporary name, then rename; the old file becomes <name>.prev.
+
+    A full disk or a read-only dir is one clear error, with nothing half-written left behind;
+    temporary files of processes that died (kill -9) are removed on the next save.
+    """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    if keep_previous and path.exists():
-        os.replace(path, path.with_suffix(".prev" + path.suffix))
-    os.replace(tmp, path)
+    tmp = atomic.temp_path(path)
+    try:
+        torch.save(obj, tmp)
+        if keep_previous and path.exists():
+            os.replace(path, previous(path))
+        os.replace(tmp, path)
+    except OSError as e:
+        atomic.discard(tmp)
+        raise atomic.write_error(path, e) from None
+    atomic.remove_stale_temps(path)
 
 
 def load(path, device="cpu"):
@@ -28,9 +48,26 @@ def load(path, device="cpu"):
         raise SpeechkitError(f"{path}: no such checkpoint")
     try:
         return torch.load(path, map_location=device, weights_only=True)
-    except (RuntimeError, EOFError, OSError) as e:
-        raise SpeechkitError(f"{path}: cannot load checkpoint ({e}); the previous one is "
-                             f"{path.with_suffix('.prev' + path.suffix).name}") from None
+    except pickle.UnpicklingError:
+        raise SpeechkitError(f"{path}: not a speechkit checkpoint (it holds objects other than "
+                             f"tensors and plain values); it was not loaded") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as e:
+        raise SpeechkitError(f"{path}: cannot load checkpoint ({str(e).splitlines()[0]})") from None
+
+
+def load_latest(path, device="cpu"):
+    """The resume state: `path`, or its .prev when `path` is missing or unreadable (said in the
+    log); None when neither exists."""
+    path, prev = Path(path), previous(path)
+    if not path.exists() and not prev.exists():
+        return None
+    try:
+        return load(path, device)
+    except SpeechkitError as e:
+        if not prev.exists():
+            raise
+        log.warning("%s; resuming from the previous checkpoint %s", e, prev.name)
+        return load(prev, device)
 
 
 def rng_state():

@@ -17,9 +17,10 @@ from torch.nn.parallel import DistributedDataParallel
 from speechkit.errors import SpeechkitError
 from speechkit.progress import progress
 from speechkit.train import checkpoint as ckpt
-from speechkit.train.batching import epoch_order, make_batches, padding_ratio, shard
+from speechkit.train.batching import shard
 from speechkit.train.optim import build_optimizer, build_scheduler, scheduler_step
 from speechkit.train.plot import plot_history
+from speechkit.train.threads import choose_threads, usable_cpus
 
 log = logging.getLogger("speechkit.train")
 
@@ -39,13 +40,11 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.state = {"epoch": 0, "step": 0, "batches_done": 0, "partial": None, "history": [],
                       "best_loss": math.inf, "bad_epochs": 0, "done": False}
-        batch = (self.tconf["batch_frames"], self.tconf["max_batch"], dist.world_size)
-        self.train_batches = make_batches(train_set.lengths, *batch)
-        self.dev_batches = make_batches(dev_set.lengths, *batch)
-        log.info("%d parameters on %s, world size %d; %d train batches, padding %.1f%% of "
-                 "frames; %d dev batches", sum(p.numel() for p in self.model.parameters()),
-                 device, dist.world_size, len(self.train_batches),
-                 100 * padding_ratio(self.train_batches, train_set.lengths), len(self.dev_batches))
+        self.train_sampler = task.sampler(train_set, True, dist.world_size)
+        self.dev_batches = task.sampler(dev_set, False, dist.world_size).batches(0)
+        log.info("%d parameters on %s, world size %d; train: %s; %d dev batches",
+                 sum(p.numel() for p in self.model.parameters()), device, dist.world_size,
+                 self.train_sampler.describe(), len(self.dev_batches))
 
     # --- checkpoints -------------------------------------------------------------------------
     def state_dict(self):
@@ -59,9 +58,9 @@ class Trainer:
 
     def resume(self):
         path = self.exp / "checkpoint.pt"
-        if not path.exists():
+        saved = ckpt.load_latest(path, self.device)
+        if saved is None:
             return False
-        saved = ckpt.load(path, self.device)
         self.model.load_state_dict(saved["model"])
         self.optimizer.load_state_dict(saved["optimizer"])
         self.scheduler.load_state_dict(saved["scheduler"])
@@ -74,9 +73,7 @@ class Trainer:
 
     # --- one batch ---------------------------------------------------------------------------
     def _batch(self, keys, dataset):
-        feats = [dataset[k] for k in keys]
-        targets = [dataset.targets[k] for k in keys] if dataset.targets is not None else None
-        batch = self.task.make_batch(keys, feats, targets)
+        batch = self.task.collate(keys, dataset)
         return {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in batch.items()}
 
     def _autocast(self):
@@ -85,13 +82,15 @@ class Trainer:
         return contextlib.nullcontext()
 
     def train_step(self, global_batch):
-        """One update on this rank's share; the loss is normalised by the global batch size."""
+        """One update on this rank's share; the loss is normalised by the weight the task's
+        loss returns (utterances, frames, pairs), summed over ranks."""
         keys = shard(global_batch, self.dist.rank, self.dist.world_size)
         batch = self._batch(keys, self.train_set)
         with self._autocast():
             loss_sum, count, stats = self.task.loss(self.net, batch)
-        # DDP averages gradients over ranks, so scale by world_size / global count.
-        loss = loss_sum * (self.dist.world_size / len(global_batch))
+        total = self.dist.all_reduce([float(count)])[0]
+        # DDP averages gradients over ranks, so scale by world_size / global weight.
+        loss = loss_sum * (self.dist.world_size / max(total, 1e-12))
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
@@ -106,7 +105,7 @@ class Trainer:
     # --- epochs ------------------------------------------------------------------------------
     def train_epoch(self, epoch):
         self.model.train()
-        order = epoch_order(self.train_batches, self.tconf["seed"], epoch)
+        order = self.train_sampler.batches(epoch)
         start = self.state["batches_done"]
         sums, count = self.state["partial"] or ({}, 0)
         every = self.tconf.get("checkpoint_every", 0)
@@ -117,6 +116,7 @@ class Trainer:
             for name, value in stats.items():
                 sums[name] = sums.get(name, 0.0) + float(value)
             self.state["step"] += 1
+            self.task.on_step_end(self)
             if i % self.tconf["log_every"] == 0:
                 log.info("epoch %d batch %d/%d: loss %.4f", epoch, i, len(order), sums["loss"] / count)
             if every and i % every == 0 and i < len(order):
@@ -172,9 +172,23 @@ class Trainer:
         while self.state["epoch"] < self.tconf["epochs"] and not self.should_stop():
             epoch = self.state["epoch"] + 1
             tic = time.time()
+            self._set_threads()
             train_metrics = self.train_epoch(epoch)
+            self.task.on_epoch_end(self, epoch)
             self.end_epoch(epoch, train_metrics, self.evaluate(), time.time() - tic)
         self.finish()
+
+    def _set_threads(self):
+        """Threads for this epoch from the idle CPUs (DDP ranks share them out evenly)."""
+        if self.device.type != "cpu":
+            return
+        setting = self.tconf["num_threads"]
+        if self.dist.enabled and setting == "auto":
+            setting = max(1, usable_cpus() // self.dist.world_size)
+        threads = choose_threads(setting)
+        if threads != torch.get_num_threads():
+            log.info("using %d CPU threads", threads)
+            torch.set_num_threads(threads)
 
     def finish(self):
         """best.pt -> the best epoch; ave.pt = mean of the keep_nbest best epochs."""

@@ -5,16 +5,17 @@ features) and `speechkit infer asr` (a user's wav files).
 """
 import torch
 
-from speechkit.decode.ctc import greedy_search, prefix_beam_search
-from speechkit.decode.model_dir import ModelDir
-from speechkit.decode.registry import INFERENCE
-from speechkit.train.batching import pad
+from speechkit.data.batch import pad
+from speechkit.infer.registry import INFERENCE, Inference
+from speechkit.search.ctc import greedy_search, prefix_beam_search
 
 
 @INFERENCE.register("asr")
-class Speech2Text:
-    def __init__(self, model_dir, checkpoint="ave.pt", beam=10, device="cpu"):
-        self.md = ModelDir(model_dir, checkpoint, device)
+class Speech2Text(Inference):
+    output = "text"
+
+    def __init__(self, model_dir, checkpoint="ave.pt", device="cpu", task=None, beam=10):
+        super().__init__(model_dir, checkpoint, device, task)
         self.tokens = self.md.task.tokens
         self.beam = beam
 
@@ -24,12 +25,9 @@ class Speech2Text:
         return prefix_beam_search(log_probs, beam=self.beam, length=length)[0][0]
 
     @torch.no_grad()
-    def decode_feats(self, feats_list):
+    def from_features(self, feats_list):
         """Normalised (T, D) feature matrices -> transcripts."""
         x, lengths = pad(feats_list)
         log_probs, out_lengths = self.md.model(x.to(self.md.device), lengths.to(self.md.device))
         log_probs = log_probs.float().cpu().numpy()
         return [self.tokens.decode(self.search(lp, int(n))) for lp, n in zip(log_probs, out_lengths)]
-
-    def __call__(self, waveform, sample_rate):
-        return self.decode_feats([self.md.features(waveform, sample_rate)])[0]

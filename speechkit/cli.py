@@ -1,5 +1,6 @@
 """What every subcommand shares: its parser, logging, and the one-line error contract."""
 import argparse
+import errno
 import functools
 import logging
 import sys
@@ -21,9 +22,14 @@ def setup_logging(verbose=0):
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
 
 
+_ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                       errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
+
+
 def cli(prog):
     """Wrap main(argv): SpeechkitError becomes one line on stderr and exit code 1.
 
+    OSErrors of the environment (disk full, read-only or missing paths) are one line too.
     Other exceptions keep their traceback: they are bugs, not bad input.
     """
     def wrap(fn):
@@ -38,5 +44,12 @@ def cli(prog):
                 # `speechkit ... | head`: the reader went away, which is not our failure.
                 sys.stderr.close()
                 return 0
+            except OSError as e:
+                if e.errno not in _ENVIRONMENT_ERRORS:
+                    raise
+                # A full disk, a read-only or missing dir: the user's to fix, in one line.
+                target = f"{e.filename}: " if e.filename else ""
+                print(f"{prog}: error: {target}{e.strerror}", file=sys.stderr)
+                return 1
         return main
     return wrap

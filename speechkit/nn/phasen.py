@@ -1,0 +1,250 @@
+"""PHASEN, the phase-and-harmonics-aware speech enhancement network (Yin et al., AAAI 2020).
+
+Waveforms in, waveforms out: the STFT is inside the model. `PHASEN(**conf)(noisy, lengths)`
+returns a dict with the enhanced `wav` (exactly the input's length), the estimated complex
+spectrum `spec` (batch, frames, bins), the magnitude `mask`, the unit-magnitude `phase` (None for
+the amplitude-only ablation) and `frame_lengths`. `model.spectrum(clean, lengths)` is the target
+for `phasen_loss`.
+
+Paper-faithful by default (the paper's sizes); `SMALL` is a CPU-sized config. Choices where the
+paper is ambiguous, and why:
+- `ftb_attention: "tf"` (default): the FTB's attention map is (1, T, F), one weight per
+  time-frequency bin shared by the channels (IMLHF/PHASEN-PyTorch, the reproduction that reached
+  PESQ 2.988). The FTB exists to model correlations along frequency (harmonics) through its F x F
+  Freq-FC; a map that varies along frequency lets the attention choose which bins feed that
+  transformation, while the `"channel"` map (Ca, T, 1) of huyanxin/phasen is constant along
+  frequency and can only rescale channels per frame.
+- Stream P's stem has no normalisation or activation (the paper's figure, IMLHF); its TSB convs
+  are conv then global layer norm over the utterance's real frames.
+- The STFT pads with zeros at both ends (center=True, pad_mode="constant") so that an utterance
+  gives the same frames alone and zero-padded in a batch; the inverse normalises by the window
+  envelope of the utterance's own frames, so the same holds for the output waveform.
+"""
+import torch
+from torch import nn
+
+from speechkit.errors import SpeechkitError
+from speechkit.nn.phasen_blocks import AmplitudeHead, PhaseHead, Stems, TwoStreamBlock
+from speechkit.nn.registry import MODELS
+
+PAPER = dict(channels_a=96, channels_p=48, lstm_units=600, fc_units=600)
+SMALL = dict(channels_a=24, channels_p=12, lstm_units=64, fc_units=64)
+
+DEFAULTS = dict(
+    n_fft=512, win_length=400, hop_length=100,       # 16 kHz: 25 ms Hann window, 6.25 ms hop
+    **PAPER,
+    num_blocks=3,
+    ftb_attention="tf", ftb_reduced=5, ftb_kernel=9,
+    head_channels=8,
+    use_ftb=True, communication=True, phase_stream=True,
+    phase_eps=1e-7,
+)
+
+
+def check_conf(conf):
+    """Defaults filled in; a SpeechkitError naming the option for unknown keys or bad values."""
+    unknown = sorted(set(conf) - set(DEFAULTS))
+    if unknown:
+        raise SpeechkitError(f"model: unknown PHASEN option(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(DEFAULTS))}")
+    conf = {**DEFAULTS, **conf}
+    if conf["ftb_attention"] not in ("tf", "channel"):
+        raise SpeechkitError(f"model.ftb_attention must be 'tf' or 'channel', "
+                             f"got {conf['ftb_attention']!r}")
+    for key in ("n_fft", "win_length", "hop_length", "channels_a", "channels_p", "lstm_units",
+                "fc_units", "num_blocks", "ftb_reduced", "ftb_kernel", "head_channels"):
+        if not isinstance(conf[key], int) or isinstance(conf[key], bool) or conf[key] < 1:
+            raise SpeechkitError(f"model.{key} must be a positive integer, got {conf[key]!r}")
+    if conf["win_length"] > conf["n_fft"]:
+        raise SpeechkitError(f"model.win_length ({conf['win_length']}) must not exceed "
+                             f"model.n_fft ({conf['n_fft']})")
+    if conf["hop_length"] > conf["win_length"] // 2:
+        raise SpeechkitError(f"model.hop_length ({conf['hop_length']}) must be at most half of "
+                             f"model.win_length ({conf['win_length']}) so that every sample is "
+                             "covered by the window and the inverse STFT is exact")
+    return conf
+
+
+class STFT(nn.Module):
+    """Complex STFT (N, L) -> (N, T, F) with T = 1 + L // hop, and its exact inverse.
+
+    The inverse overlap-adds only an utterance's own frames and divides by their summed squared
+    window, which is torch.istft for a lone utterance and the same thing in a padded batch.
+    """
+
+    def __init__(self, n_fft=512, win_length=400, hop_length=100):
+        super().__init__()
+        self.n_fft, self.win_length, self.hop = n_fft, win_length, hop_length
+        # float64 so that a float64 STFT is exact; cast to the input's dtype where used.
+        self.register_buffer("window", torch.hann_window(win_length, dtype=torch.float64),
+                             persistent=False)
+
+    @property
+    def bins(self):
+        return self.n_fft // 2 + 1
+
+    def num_frames(self, lengths):
+        return 1 + lengths // self.hop
+
+    def forward(self, wav):
+        spec = torch.stft(wav, self.n_fft, self.hop, self.win_length, self.window.to(wav.dtype),
+                          center=True, pad_mode="constant", return_complex=True)
+        return spec.transpose(1, 2)
+
+    def inverse(self, spec, length, frame_lengths=None):
+        """(N, T, F) complex -> (N, length); frames at or beyond frame_lengths are ignored."""
+        n, t, _ = spec.shape
+        left = (self.n_fft - self.win_length) // 2
+        window = nn.functional.pad(self.window.to(spec.real.dtype),
+                                   (left, self.n_fft - self.win_length - left))
+        frames = torch.fft.irfft(spec, n=self.n_fft, dim=-1) * window     # N, T, n_fft
+        weight = window.pow(2).expand(n, t, -1)
+        if frame_lengths is not None:
+            keep = (torch.arange(t, device=spec.device)[None, :] < frame_lengths[:, None])
+            frames = frames * keep[..., None]
+            weight = weight * keep[..., None]
+        total = (t - 1) * self.hop + self.n_fft
+
+        def overlap_add(x):
+            return nn.functional.fold(x.transpose(1, 2), (1, total), (1, self.n_fft),
+                                      stride=(1, self.hop))[:, 0, 0]
+
+        ola, envelope = overlap_add(frames), overlap_add(weight)
+        wav = torch.where(envelope > 1e-11, ola / envelope.clamp(min=1e-11), torch.zeros_like(ola))
+        wav = wav[:, self.n_fft // 2:self.n_fft // 2 + length]
+        return nn.functional.pad(wav, (0, length - wav.shape[1]))
+
+
+def frame_mask(frame_lengths, frames):
+    """(N,) lengths -> (N, frames) float mask of real frames."""
+    return (torch.arange(frames, device=frame_lengths.device)[None, :]
+            < frame_lengths[:, None]).float()
+
+
+def zero_beyond(wav, lengths):
+    """wav (N, L) with samples at or beyond each length zeroed (padding never reaches the STFT)."""
+    if lengths is None:
+        return wav
+    keep = torch.arange(wav.shape[1], device=wav.device)[None, :] < lengths[:, None]
+    return wav * keep
+
+
+def compress(spec, power=0.3, eps=1e-12):
+    """Power-law compression |S|^p e^{j angle S}, and |S|^p; eps inside the root keeps values and
+    gradients finite at S = 0 (where pow/sqrt give the NaNs public implementations report)."""
+    energy = spec.real.pow(2) + spec.imag.pow(2) + eps
+    mag = energy.pow(power / 2)
+    return spec * energy.pow((power - 1) / 2), mag
+
+
+def phasen_loss(est_spec, clean_spec, frame_lengths=None, power=0.3, eps=1e-12):
+    """PHASEN's loss summed per utterance: (N,).
+
+    Per T-F bin 0.5 * (|S|^p - |Ŝ|^p)^2 + 0.5 * |S_c - Ŝ_c|^2 with S_c = |S|^p e^{j angle S}
+    (power-compressed complex spectra); bins of frames at or beyond frame_lengths do not count.
+    Divide by the number of bins counted (frames x bins) for the paper's 0.5 MSE + 0.5 MSE.
+    """
+    est_c, est_m = compress(est_spec, power, eps)
+    ref_c, ref_m = compress(clean_spec, power, eps)
+    per_bin = 0.5 * (est_m - ref_m).pow(2) + 0.5 * (est_c - ref_c).abs().pow(2)
+    if frame_lengths is not None:
+        per_bin = per_bin * frame_mask(frame_lengths, per_bin.shape[1]).unsqueeze(-1)
+    return per_bin.sum(dim=(1, 2))
+
+
+@MODELS.register("phasen")
+class PHASEN(nn.Module):
+    """PHASEN on waveforms. `input_dim` and `num_outputs` are accepted for the generic model
+    constructor and ignored (the model takes raw waveforms); `conf` keys are in DEFAULTS."""
+
+    def __init__(self, input_dim=None, num_outputs=None, **conf):
+        super().__init__()
+        self.conf = conf = check_conf(conf)
+        self.stft = STFT(conf["n_fft"], conf["win_length"], conf["hop_length"])
+        bins, ca, cp = self.stft.bins, conf["channels_a"], conf["channels_p"]
+        phase = conf["phase_stream"]
+        self.stems = Stems(ca, cp, phase)
+        self.blocks = nn.ModuleList([
+            TwoStreamBlock(ca, cp, bins, conf["use_ftb"], conf["communication"], phase,
+                           conf["ftb_attention"], conf["ftb_reduced"], conf["ftb_kernel"])
+            for _ in range(conf["num_blocks"])])
+        self.amp_head = AmplitudeHead(ca, bins, conf["lstm_units"], conf["fc_units"],
+                                      conf["head_channels"])
+        self.phase_head = PhaseHead(cp, conf["phase_eps"]) if phase else None
+
+    def num_frames(self, lengths):
+        """STFT frames of each waveform length: 1 + length // hop."""
+        return self.stft.num_frames(lengths)
+
+    def spectrum(self, wav, lengths=None):
+        """Complex STFT (N, T, F) of wav (N, L), frames beyond each utterance zeroed: the target
+        for phasen_loss."""
+        spec = self.stft(zero_beyond(wav, lengths))
+        if lengths is None:
+            return spec
+        return spec * frame_mask(self.num_frames(lengths), spec.shape[1]).unsqueeze(-1)
+
+    def forward(self, noisy, lengths=None):
+        """noisy (N, L) [, lengths (N,)] -> dict(wav (N, L), spec, mask, phase, frame_lengths)."""
+        if noisy.dim() != 2:
+            raise SpeechkitError(f"PHASEN takes waveforms (batch, samples), got shape "
+                                 f"{tuple(noisy.shape)}; mix stereo down to one channel first")
+        noisy_spec = self.spectrum(noisy, lengths)                       # N, T, F
+        frame_lengths = fmask = None
+        if lengths is not None:
+            frame_lengths = self.num_frames(lengths)
+            fmask = frame_mask(frame_lengths, noisy_spec.shape[1]).to(noisy.dtype)
+        x = torch.stack([noisy_spec.real, noisy_spec.imag], dim=1)      # N, 2, T, F
+        a, p = self.stems(x, fmask)
+        for block in self.blocks:
+            a, p = block(a, p, fmask)
+        mask = self.amp_head(a, frame_lengths)
+        if self.phase_head is None:
+            phase = None
+            spec = noisy_spec * mask                   # |Y| M e^{j angle Y}: the noisy phase
+        else:
+            phase = self.phase_head(p)
+            spec = noisy_spec.abs() * mask * phase
+        if fmask is not None:
+            spec = spec * fmask.unsqueeze(-1)
+        wav = self.stft.inverse(spec, noisy.shape[1], frame_lengths)
+        return dict(wav=zero_beyond(wav, lengths), spec=spec, mask=mask, phase=phase,
+                    frame_lengths=frame_lengths)
+
+    def loss_terms(self, out, clean, lengths=None, power=0.3):
+        """(per-utterance loss sums (N,), bins counted (N,)) for forward's `out` against the
+        clean waveforms; sum(sums) / sum(bins) is the batch's paper loss."""
+        frames = (self.num_frames(lengths) if lengths is not None
+                  else torch.full((clean.shape[0],), out["spec"].shape[1], device=clean.device))
+        sums = phasen_loss(out["spec"], self.spectrum(clean, lengths), frames, power)
+        return sums, frames * self.stft.bins
+
+    def ftb_matrices(self):
+        """{"block<i>.ftb_in|ftb_out": the F x F frequency transformation matrix} of each FTB
+        (rows: output bins, columns: input bins); empty when use_ftb is off."""
+        out = {}
+        for i, block in enumerate(self.blocks, 1):
+            for name, layer in (("ftb_in", block.amp[0]), ("ftb_out", block.amp[-1])):
+                if hasattr(layer, "freq_fc"):
+                    out[f"block{i}.{name}"] = layer.freq_fc.weight.detach().cpu().clone()
+        return out
+
+    def parameter_count(self):
+        return parameter_count(self)
+
+
+def parameter_count(module):
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def parameter_summary(model):
+    """Lines 'part  count' for the stems, each block, the heads and the total, for printing."""
+    parts = [("stems", model.stems)] + [(f"block{i}", b) for i, b in enumerate(model.blocks, 1)]
+    parts += [("amplitude head", model.amp_head)]
+    if model.phase_head is not None:
+        parts.append(("phase head", model.phase_head))
+    width = max(len(name) for name, _ in parts + [("total", None)])
+    lines = [f"{name:<{width}}  {parameter_count(m):>12,d}" for name, m in parts]
+    lines.append(f"{'total':<{width}}  {parameter_count(model):>12,d}")
+    return "\n".join(lines)

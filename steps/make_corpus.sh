@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Stage 0 of every recipe: get the corpus into corpus/<name>/.
+#
+#   steps/make_corpus.sh [--nj N] [--synth-opts "..."] <corpus> <dest>
+#
+# <corpus> `embedded`: `speechkit synth-corpus <synth-opts> --nj N <dest>`, skipped when
+# <dest>/manifest.tsv exists (the generator writes it last). Any other name: the recipe's
+# local/download_and_untar.sh <corpus> <dest> (idempotent through <dest>/.done).
+set -euo pipefail
+
+nj=4
+synth_opts=
+help_message="Usage: $0 [--nj N] [--synth-opts '--profile digits --seed 1 ...'] <corpus> <dest>"
+. utils/parse_options.sh
+[ $# -eq 2 ] || { echo -e "$help_message" >&2; exit 1; }
+corpus=$1 dest=$2
+
+if [ "$corpus" = embedded ]; then
+  [ -f "$dest/manifest.tsv" ] || speechkit synth-corpus $synth_opts --nj "$nj" "$dest"
+else
+  local/download_and_untar.sh "$corpus" "$dest"
+fi
