@@ -29,7 +29,10 @@ def test_registries_know_the_built_in_names():
     from speechkit.infer import INFERENCE
     from speechkit.nn import MODELS
     from speechkit.tasks import TASKS
-    assert {"asr", "kws"} <= set(TASKS)
-    assert {"ctc_bilstm", "kws_cnn"} <= set(MODELS)
-    assert {"embedded", "embedded_kws", "yesno", "speech_commands"} <= set(PREPARERS)
-    assert {"asr", "kws"} <= set(INFERENCE)
+    assert {"asr", "kws", "emotion"} <= set(TASKS)
+    assert {"ctc_bilstm", "kws_cnn", "emotion_cnn", "phasen", "speaker_blstm", "speaker_cnn",
+            "mcep_vae", "lstm_seq_ae"} <= set(MODELS)
+    assert {"embedded", "embedded_kws", "yesno", "speech_commands", "embedded_emotion",
+            "ravdess", "emodb", "embedded_enhance", "voicebank_demand", "embedded_speaker",
+            "mini_librispeech", "voxceleb1", "timit"} <= set(PREPARERS)
+    assert {"asr", "kws", "emotion"} <= set(INFERENCE)

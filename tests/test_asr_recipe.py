@@ -16,6 +16,8 @@ def test_asr_recipe_end_to_end(tmp_path):
         assert scores["sentences"] == 12 and scores["missing"] == 0
         assert (exp / name / "wer_details" / "per_utt").is_file()
     assert "| decode_test_beam4 |" in (exp / "RESULTS.md").read_text()
+    # One tiny epoch already beats saying nothing (CER 100%); a model that never steps does not.
+    assert json.loads((exp / "decode_test_beam4" / "scores.json").read_text())["cer"] < 95.0
     assert "Stage 6: scoring" in out.stdout
 
     # Rerunning a stage is safe, and the model decodes a user's wav with no data dir.
@@ -26,3 +28,14 @@ def test_asr_recipe_end_to_end(tmp_path):
     assert key == wav.stem
     missing = run(f". ./path.sh && speechkit infer asr --model {exp} nope.wav", cwd=recipe, check=False)
     assert missing.returncode == 1 and "nope.wav" in missing.stderr
+
+    # `speechkit infer` and data-dir decoding agree on the same utterances.
+    out = run(f". ./path.sh && speechkit infer asr --beam 4 --model {exp} --wav-scp data/test/wav.scp",
+              cwd=recipe).stdout
+    hyps = (exp / "decode_test_beam4" / "text").read_text()
+    assert table(out) == table(hyps) and len(table(hyps)) == 12
+
+
+def table(text):
+    """{key: text} of `key words...` lines (a line may hold a key alone)."""
+    return {line.split(" ", 1)[0]: " ".join(line.split()[1:]) for line in text.splitlines()}

@@ -3,6 +3,7 @@
 import json
 
 from conftest import copy_recipe, run
+from speechkit.io import read_matrix_dict
 
 
 def test_kws_recipe_end_to_end(tmp_path):
@@ -27,3 +28,10 @@ def test_kws_recipe_end_to_end(tmp_path):
     assert key == clip.stem and 0.0 <= float(posterior) <= 1.0
     labels = (recipe / "data" / "lang" / "labels.txt").read_text().split()[::2]
     assert label in labels
+
+    # The same clip through the data-dir classifier: same label, same posterior.
+    decoded = dict(line.split() for line in
+                   (recipe / "exp" / "train_pcen_seed1" / "decode_test_near" / "text").read_text().splitlines())
+    assert decoded[key] == label
+    post = read_matrix_dict(f"ark:{recipe}/exp/train_pcen_seed1/decode_test_near/posteriors.txt")[key]
+    assert abs(float(post.max()) - float(posterior)) < 1e-4

@@ -85,18 +85,45 @@ def test_stale_temporary_checkpoints_are_removed(tmp_path):
     assert not stale.exists() and (tmp_path / "checkpoint.pt").exists()
 
 
-def test_read_only_exp_dir_is_one_line(asr_data, tmp_path):
-    parent = tmp_path / "ro"
-    parent.mkdir()
-    parent.chmod(0o500)
+def test_an_exp_dir_that_cannot_be_made_is_one_line(asr_data, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a dir")
+    one_line_error(train(asr_data, blocker / "exp", "train.epochs=1"), str(blocker / "exp"))
+
+
+def test_a_full_disk_while_checkpointing_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+
+    def full(obj, path):
+        open(path, "wb").write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(torch, "save", full)
     try:
-        proc = train(asr_data, parent / "exp", "train.epochs=1")
-    finally:
-        parent.chmod(0o700)
-    if os.geteuid() == 0:  # root writes anywhere: the run simply succeeds
-        assert proc.returncode == 0, proc.stderr
+        ckpt.save({"a": torch.zeros(1)}, tmp_path / "checkpoint.pt")
+    except Exception as e:  # noqa: BLE001 - the type is what is tested
+        assert type(e).__name__ == "SpeechkitError" and "No space left on device" in str(e)
     else:
-        one_line_error(proc, str(parent / "exp"))
+        raise AssertionError("no error")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_and_unknown_transcripts_are_counted(asr_data, tmp_path):
+    import shutil
+    root = tmp_path / "root"
+    shutil.copytree(asr_data, root)
+    text = root / "train" / "text"
+    lines = text.read_text().splitlines()
+    keys = [line.split()[0] for line in lines]
+    text.write_text("".join(f"{k}\n" for k in keys))
+    one_line_error(train(root, tmp_path / "all_empty", "train.epochs=1"), "every transcript is empty")
+    lines[0] = keys[0]                              # one empty transcript
+    lines[1] = f"{keys[1]} zzz"                      # characters not in the token list
+    text.write_text("\n".join(lines) + "\n")
+    exp = tmp_path / "some"
+    run_train(root, exp, "train.epochs=1")
+    log = (exp / "train.log").read_text()
+    assert f"1 of {len(keys)} transcripts are empty (e.g. key {keys[0]})" in log
+    assert f"mapped to <unk> (e.g. key {keys[1]})" in log
 
 
 def test_model_dir_misuse_is_one_line(asr_data, tmp_path):

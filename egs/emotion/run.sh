@@ -13,15 +13,15 @@ stop_stage=100
 corpus=embedded          # embedded | ravdess | emodb
 nj=4
 folds=4                  # speaker-independent folds: every speaker is tested once
-systems="std mts mts_wide mts_all"   # conf/train_<system>.yaml
+systems="std mts"        # conf/train_<system>.yaml: also mts_wide (0.5, 2), mts_all (four scales)
 seeds=1
 train_args=              # config overrides for every system, e.g. "train.epochs=2"
 ngpu=0
 # Embedded corpus: speakers x sentences, each in one of the styles (the emotion labels).
-num_speakers=40
-utts_per_speaker=32
+num_speakers=32
+utts_per_speaker=24
 styles=neutral,happy,sad,angry
-style_strength=0.3,1.0   # per-utterance pull towards neutral (1: the style as tabled)
+style_strength=0.5,1.0   # per-utterance pull towards neutral (1: the style as tabled)
 seed=1
 help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|ravdess|emodb] [--systems 'std mts'] [--folds N] [--seeds '1 2'] [--train-args ARGS] [--nj N]"
 

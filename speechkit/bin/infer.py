@@ -90,7 +90,8 @@ def task_options(cls, args):
 
 def compare(frontend, results):
     if len(results) < 2:
-        raise SpeechkitError("--compare needs two or more inputs (the first is compared with the others)")
+        raise SpeechkitError("--compare needs two or more inputs (the first is compared with "
+                             "each of the others)")
     first, reference = results[0]
     for key, result in results[1:]:
         print(f"{first} {key} {frontend.compare(reference, result)}", flush=True)

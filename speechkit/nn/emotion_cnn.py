@@ -8,9 +8,12 @@ Input: (N, T, F) features (the authors': |STFT|^(2/3), 513 bins, z-normalised); 
 
 With `clip_frames` the network zero-pads or crops every input to that many frames and the dense
 layer sees the whole flattened map, as the authors' fixed-length clips (its size, and so the
-parameter count, grows with clip_frames). Without it the map is averaged over time first, so any
-length works (inputs shorter than the kernels need are zero-padded; padded frames count in the
-mean).
+parameter count, grows with clip_frames: 86.5 M parameters for 94 frames x 513 bins). With
+`pool_time: true` (or without clip_frames) the map is averaged over time first, which keeps the
+dense layer at channels x bins inputs (about 1 M parameters); with clip_frames as well every
+input is padded to the same length, so an utterance's output does not depend on its batch.
+Without clip_frames any length works (inputs shorter than the kernels need are zero-padded;
+padded frames count in the mean).
 """
 import torch.nn.functional as F
 from torch import nn
@@ -42,7 +45,7 @@ class EmotionCNN(nn.Module):
     def __init__(self, input_dim, num_classes, conv="standard", layers=1, channels=10,
                  kernel=(10, 5), dense=200, scale_factors=DEFAULT_SCALES, stretch_penalty=0.0,
                  output_type="pooled_map", training_mode="train_and_eval", faithful=False,
-                 clip_frames=None, dropout=0.0):
+                 clip_frames=None, pool_time=False, dropout=0.0):
         super().__init__()
         if conv not in CONVS:
             raise SpeechkitError(f"model option conv '{conv}' is not one of: {', '.join(CONVS)}")
@@ -63,12 +66,13 @@ class EmotionCNN(nn.Module):
         self.convs = nn.ModuleList(convs)
         self.pool = nn.MaxPool2d(2)
         self.clip_frames = clip_frames
+        self.flatten_time = bool(clip_frames) and not pool_time
         self.min_frames = self._min_frames(input_dim)
         if clip_frames is not None and clip_frames < self.min_frames:
             raise SpeechkitError(f"model option clip_frames {clip_frames} is too short for the "
                                  f"kernels and scale factors: use at least {self.min_frames}")
         cout, time, freq = self._shape(clip_frames or self.min_frames, input_dim)
-        flat = cout * freq * (time if clip_frames else 1)
+        flat = cout * freq * (time if self.flatten_time else 1)
         self.classifier = nn.Sequential(
             nn.Dropout(dropout), nn.Linear(flat, dense), nn.ReLU(),
             nn.Dropout(dropout), nn.Linear(dense, num_classes))
@@ -104,7 +108,7 @@ class EmotionCNN(nn.Module):
         x = self._fit_time(feats).unsqueeze(1)
         for i, conv in enumerate(self.convs):
             x = F.relu(conv(self.pool(x) if i else x))
-        x = x.flatten(1) if self.clip_frames else x.mean(dim=2).flatten(1)
+        x = x.flatten(1) if self.flatten_time else x.mean(dim=2).flatten(1)
         return self.classifier(x)
 
     def mts_layers(self):

@@ -27,10 +27,16 @@ def usable_cpus():
 
 
 def _busy_ticks():
-    """(busy, total) jiffies over all CPUs since boot, from /proc/stat."""
+    """(busy, total) jiffies over all CPUs since boot, from /proc/stat.
+
+    Time of niced processes (the `nice` column) counts as free when this process is not niced
+    itself: the scheduler gives such a process the CPU first, so its threads do not stall.
+    """
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    if os.getpriority(os.PRIO_PROCESS, 0) <= 0:
+        idle += fields[1]
     return sum(fields) - idle, sum(fields)
 
 
