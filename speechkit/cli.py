@@ -16,10 +16,23 @@ def make_parser(module_name, doc):
         formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes, not the one of set-up time: a
+    command called in-process (tests, Python callers) may have replaced and closed that one."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _):
+        pass
+
+
 def setup_logging(verbose=0):
     level = logging.DEBUG if verbose else logging.INFO
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(level=level, handlers=[_StderrHandler()], force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 _ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,

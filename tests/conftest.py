@@ -5,11 +5,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import logging
+
 import numpy as np
 import pytest
 import soundfile as sf
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """Commands called in-process set up logging (speechkit.cli.setup_logging replaces the root
+    handlers); put the root logger back after each test so that tests do not see each other's."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def tone(seconds=0.5, sr=16000, freq=440.0, seed=0):

@@ -86,8 +86,8 @@ def decode_audio(data, origin, max_shortfall=MAX_SHORTFALL):
         raise SpeechkitError(f"{origin}: cannot decode audio ({_libsndfile_reason(e)}): "
                              f"{what}") from None
     if len(wav) == 0:
-        raise SpeechkitError(f"{origin}: empty audio: the audio holds no samples; remove the recording or "
-                             f"re-create it")
+        raise SpeechkitError(f"{origin}: the audio holds no samples (empty audio); remove the "
+                             f"recording or re-create it")
     expected = declared_frames(head)
     if expected is not None and len(wav) < expected:
         missing = expected - len(wav)
