@@ -15,6 +15,8 @@ speaker_blstm (Lukic 2017): BLSTM 256 -> dropout 0.5 -> BLSTM 256 -> dense 10n -
 dense layers; here the second BLSTM's outputs are averaged over time by default (pool="last"
 gives the original) and `activation` can put a ReLU after the hidden dense layers.
 """
+from abc import ABC, abstractmethod
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -33,14 +35,15 @@ def _dense_units(units, num_speakers):
     return tuple(int(u) for u in units)
 
 
-class EmbeddingNet(nn.Module):
+class EmbeddingNet(nn.Module, ABC):
     """Shared embed/forward over `stages(x)`, which yields (layer name, output) in order."""
 
     layers = ()
     default_layer = None
 
+    @abstractmethod
     def stages(self, x, lengths=None):
-        raise NotImplementedError
+        """(layer name, output) pairs, input to logits."""
 
     def forward(self, x, lengths=None):
         """Logits (batch, num_speakers)."""
