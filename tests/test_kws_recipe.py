@@ -1,5 +1,6 @@
-"""egs/kws/run.sh end to end on a tiny corpus (two frontends, one seed, one epoch), then
+"""egs/kws/run.sh end to end on a tiny corpus (two frontends, one seed, eight short epochs), then
 `speechkit infer kws` on a clip."""
+import collections
 import json
 
 from conftest import copy_recipe, run
@@ -8,9 +9,12 @@ from speechkit.io import read_matrix_dict
 
 def test_kws_recipe_end_to_end(tmp_path):
     recipe = copy_recipe("kws", tmp_path)
-    out = run("./run.sh --num-speakers 8 --dev-speakers 2 --test-speakers 2 --utts-per-speaker 10 "
-              "--nj 2 --seeds 1 --frontends 'logmel pcen' --train-args 'train.epochs=1 "
-              "model.channels=[8,8]'", cwd=recipe)
+    # Small batches and a high rate so that 320 training clips give the PCEN model enough steps to
+    # learn (measured: 47% test_near accuracy; log-mel learns slower and stays near chance).
+    out = run("./run.sh --num-speakers 16 --dev-speakers 2 --test-speakers 2 --utts-per-speaker 24 "
+              "--nj 2 --seeds 1 --frontends 'logmel pcen' --train-args 'train.epochs=8 "
+              "train.patience=8 train.max_batch=16 train.batch_frames=1568 optim.lr=0.005 "
+              "model.dropout=0.0 model.channels=[8,8]'", cwd=recipe)
     assert "Stage 7: comparison table and pictures" in out.stdout
     results = (recipe / "exp" / "RESULTS.md").read_text()
     for part in ("## accuracy", "## frr_mean", "| train_logmel |", "| train_pcen |",
@@ -19,6 +23,13 @@ def test_kws_recipe_end_to_end(tmp_path):
     scores = json.loads((recipe / "exp" / "train_pcen_seed1" / "decode_test_far_snr10" /
                          "scores.json").read_text())
     assert set(scores) >= {"accuracy", "frr_mean", "frr", "fa_rate"} and scores["utterances"] > 0
+
+    # It learned: trained PCEN beats always answering the commonest label by a wide margin.
+    labels = (recipe / "data" / "test_near" / "text").read_text().split()[1::2]
+    majority = 100 * collections.Counter(labels).most_common(1)[0][1] / len(labels)
+    near = json.loads((recipe / "exp" / "train_pcen_seed1" / "decode_test_near" /
+                       "scores.json").read_text())
+    assert near["accuracy"] > majority + 15, (near["accuracy"], majority)
     assert (recipe / "exp" / "frontends.png").stat().st_size > 10000
 
     clip = next((recipe / "data" / "wav" / "test_near").glob("*.wav"))
