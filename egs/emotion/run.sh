@@ -14,6 +14,7 @@ corpus=embedded          # embedded | ravdess | emodb
 nj=4
 folds=4                  # speaker-independent folds: every speaker is tested once
 systems="std mts"        # conf/train_<system>.yaml: also mts_wide (0.5, 2), mts_all (four scales)
+feat_config=conf/stft.yaml   # FFT 512; conf/stft_authors.yaml: the authors' FFT 1024
 seeds=1
 train_args=              # config overrides for every system, e.g. "train.epochs=2"
 ngpu=0
@@ -23,7 +24,7 @@ utts_per_speaker=24
 styles=neutral,happy,sad,angry
 style_strength=0.5,1.0   # per-utterance pull towards neutral (1: the style as tabled)
 seed=1
-help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|ravdess|emodb] [--systems 'std mts'] [--folds N] [--seeds '1 2'] [--train-args ARGS] [--nj N]"
+help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|ravdess|emodb] [--systems 'std mts'] [--folds N] [--feat-config FILE] [--seeds '1 2'] [--train-args ARGS] [--nj N]"
 
 . ./path.sh
 . ./cmd.sh
@@ -49,7 +50,7 @@ fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: compressed STFT magnitudes; each fold's training CMVN"
-  steps/make_feats.sh --nj "$nj" --cmd "$train_cmd" --type stft --feat-config conf/stft.yaml all
+  steps/make_feats.sh --nj "$nj" --cmd "$train_cmd" --type stft --feat-config "$feat_config" all
   local/fold_feats.sh "$folds"
 fi
 
