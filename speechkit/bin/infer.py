@@ -13,7 +13,8 @@ model dir carries its feature config, normalisation stats and label lists.
 --compare (tasks whose results compare, e.g. speaker embeddings): the first input against each
 of the others, one `<utt1> <utt2> <comparison>` line each on stdout (for speaker: the score and
 same/different at the threshold stored in the model dir); results are then written only with
--o. Task options (--beam, --layer) go to the tasks that take them; to others they are an error.
+-o. Task options (--beam, --layer, --target-speaker, --gv) go to the tasks that take them; to
+others they are an error.
 """
 import inspect
 from pathlib import Path
@@ -24,7 +25,8 @@ from speechkit.infer import INFERENCE
 from speechkit.infer.writers import open_writer
 from speechkit.io import AudioTable, load_audio
 
-_TASK_OPTIONS = ("beam", "layer")  # options passed on to the front-ends that take them
+# Options passed on to the front-ends that take them (argument names of their constructors).
+_TASK_OPTIONS = ("beam", "layer", "target_speaker", "gv")
 
 
 def get_parser():
@@ -37,6 +39,10 @@ def get_parser():
     parser.add_argument("--beam", type=int, default=None, help="search beam (tasks with a search)")
     parser.add_argument("--layer", default=None,
                         help="embedding layer (tasks with embeddings; e.g. hidden, softmax)")
+    parser.add_argument("--target-speaker", default=None,
+                        help="convert to this training speaker (mcep, speaker-conditioned VAE)")
+    parser.add_argument("--gv", action="store_true", default=None,
+                        help="apply the global-variance post-filter (mcep)")
     parser.add_argument("--compare", action="store_true",
                         help="compare the first input with each other one (see above)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")

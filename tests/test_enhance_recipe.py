@@ -1,0 +1,242 @@
+"""Speech enhancement: the enhance task's crops and batches, `speechkit enhance` (models and
+oracles), `speechkit score-enhance` with bad pairs, and egs/enhance/run.sh end to end on a tiny
+corpus with `speechkit infer enhance` on one file against the data-dir decoding."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import yaml
+
+from conftest import REPO, copy_recipe, run
+from speechkit.bin import enhance as enhance_cmd
+from speechkit.bin import score_enhance
+from speechkit.infer.enhance import Enhancer
+from speechkit.metrics.enhance import si_sdr
+from speechkit.nn.phasen import PHASEN, SMALL
+from speechkit.tasks.enhance import CropSampler, batch_si_sdr
+
+RATE = 16000
+
+
+def speech_like(seconds, seed, f0=140.0):
+    """Harmonics with a syllable-rate envelope over a faint floor (PESQ and STOI need 'speech')."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    x = sum(np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6)) / k for k in range(1, 12))
+    env = np.clip(np.sin(2 * np.pi * 2.5 * t + rng.uniform(0, 6)), 0, None) ** 0.5
+    return (0.1 * x * env + 1e-4 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def write_pairs(root, specs):
+    """A decode-style dir: wav.scp (estimates), utt2clean, utt2snr; specs: utt -> (est, ref,
+    est_rate)."""
+    root.mkdir(parents=True, exist_ok=True)
+    lines = {"wav.scp": [], "utt2clean": [], "utt2snr": []}
+    for i, (utt, (est, ref, rate)) in enumerate(sorted(specs.items())):
+        sf.write(root / f"{utt}.est.wav", est, rate, subtype="PCM_16")
+        lines["wav.scp"].append(f"{utt} {root}/{utt}.est.wav")
+        if ref is not None:
+            sf.write(root / f"{utt}.ref.wav", ref, RATE, subtype="PCM_16")
+            lines["utt2clean"].append(f"{utt} {root}/{utt}.ref.wav")
+        lines["utt2snr"].append(f"{utt} {5 * (i % 2)}")
+    for name, rows in lines.items():
+        (root / name).write_text("".join(r + "\n" for r in rows))
+    return root
+
+
+# --- the task's pieces -------------------------------------------------------------------------
+
+def test_crop_sampler_is_a_pure_function_of_seed_and_epoch():
+    lengths = {f"u{i}": n for i, n in enumerate([5000, 40000, 32000, 33000, 100000, 16000, 31999])}
+    sampler = CropSampler(lengths, 32000, 3, world_size=2, seed=7)
+    first = sampler.batches(1)
+    assert first == CropSampler(lengths, 32000, 3, world_size=2, seed=7).batches(1)
+    assert first != sampler.batches(2)
+    crops = [c for b in first for c in b]
+    assert sorted(u for u, _, _ in crops) == sorted(lengths)        # one crop per utterance
+    for utt, start, n in crops:
+        assert n == min(32000, lengths[utt]) and 0 <= start <= lengths[utt] - n
+    assert all(len(b) >= 2 for b in first)                          # a share for each rank
+    # the long utterance gets another crop in another epoch
+    start_of = lambda batches: {u: s for b in batches for u, s, _ in b}["u4"]  # noqa: E731
+    assert len({start_of(sampler.batches(e)) for e in range(1, 6)}) > 1
+
+
+def test_batch_si_sdr_matches_the_metric_on_each_padded_row():
+    rows = [speech_like(0.5, 1), speech_like(0.3, 2)]
+    ests = [r + 0.05 * np.random.default_rng(i).standard_normal(len(r)).astype(np.float32)
+            for i, r in enumerate(rows)]
+    ref = torch.zeros(2, 8000)
+    est = torch.full((2, 8000), 3.0)                                # garbage beyond each length
+    for i, (r, e) in enumerate(zip(rows, ests)):
+        ref[i, :len(r)], est[i, :len(e)] = torch.from_numpy(r), torch.from_numpy(e)
+    got = batch_si_sdr(ref.double(), est.double(), torch.tensor([len(r) for r in rows]))
+    want = [si_sdr(r, e) for r, e in zip(rows, ests)]
+    assert np.allclose(got.numpy(), want, atol=1e-6)
+
+
+def test_cpu_default_config_is_phasen_small_and_starts_as_a_passthrough():
+    conf = yaml.safe_load((REPO / "egs/enhance/conf/phasen.yaml").read_text())["model"]
+    assert {k: v for k, v in conf.items() if k != "name"} == SMALL
+    x = torch.from_numpy(speech_like(0.6, 4) + 0.01 * np.random.default_rng(4).standard_normal(
+        9600).astype(np.float32))[None]
+    torch.manual_seed(0)
+    with torch.no_grad():
+        amp_only = PHASEN(**{**SMALL, "phase_stream": False}).eval()(x)["wav"]
+        full = PHASEN(**SMALL).eval()(x)["wav"]
+        rand = PHASEN(**{**SMALL, "init": "random"}).eval()(x)["wav"]
+    assert torch.allclose(amp_only, 0.9 * x, atol=1e-5)           # a constant mask of 0.9
+    # nearly the noisy phase (the 1% jitter of the Dirac kernels costs 16-21 dB over seeds) ...
+    assert si_sdr(x[0].numpy(), full[0].numpy()) > 12
+    # ... where PyTorch's initialisation starts from a random filter (-5 to -28 dB)
+    assert si_sdr(x[0].numpy(), rand[0].numpy()) < 0
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+def test_score_enhance_reports_each_bad_pair_and_scores_the_others(tmp_path, capsys):
+    good = speech_like(1.0, 0)
+    noisy = good + 0.05 * np.random.default_rng(0).standard_normal(len(good)).astype(np.float32)
+    d = write_pairs(tmp_path / "dec", {
+        "a_good": (noisy, good, RATE),
+        "a_good2": (good * 0.5, good, RATE),
+        "b_length": (noisy[:-800], good, RATE),
+        "c_rate": (noisy[::2], good, 8000),
+        "d_missing": (noisy, None, RATE),
+        "e_silent": (noisy, np.zeros_like(good), RATE),
+        "f_stereo": (np.stack([noisy, noisy], 1), good, RATE),
+    })
+    assert score_enhance.main([str(d)]) == 0
+    err = capsys.readouterr().err
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert len(warnings) == 5
+    for utt, words in (("b_length", "samples"), ("c_rate", "Hz"), ("d_missing", "reference"),
+                       ("e_silent", "silent"), ("f_stereo", "channels")):
+        assert any(utt in w and words in w for w in warnings), (utt, warnings)
+    scores = json.loads((d / "scores.json").read_text())
+    assert scores["utterances"] == 2 and scores["failed"] == 5
+    want = np.mean([si_sdr(sf.read(d / f"{u}.ref.wav")[0], sf.read(d / f"{u}.est.wav")[0])
+                    for u in ("a_good", "a_good2")])
+    assert scores["si_sdr"] == pytest.approx(want, abs=1e-3)
+    assert set(scores["snr"]) == {"0"} or set(scores["snr"]) <= {"0", "5"}
+    per_utt = (d / "per_utt.tsv").read_text().splitlines()
+    assert per_utt[0].split("\t")[:3] == ["utt", "snr", "pesq"] and len(per_utt) == 3
+    # nothing scorable: one line, exit 1
+    bad = write_pairs(tmp_path / "bad", {"x": (noisy, np.zeros_like(good), RATE)})
+    assert score_enhance.main([str(bad)]) == 1
+    assert "no utterance could be scored" in capsys.readouterr().err
+
+
+def test_oracles_noisy_is_the_input_and_irm_beats_it(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    clean = speech_like(1.5, 3)
+    rng = np.random.default_rng(3)
+    noisy = clean + 0.05 * rng.standard_normal(len(clean)).astype(np.float32)
+    sf.write(data / "n.wav", noisy, RATE, subtype="PCM_16")
+    sf.write(data / "c.wav", clean, RATE, subtype="PCM_16")
+    (data / "wav.scp").write_text(f"u1 {data}/n.wav\n")
+    (data / "utt2clean").write_text(f"u1 {data}/c.wav\n")
+    (data / "utt2snr").write_text("u1 5\n")
+    for kind in ("noisy", "irm"):
+        out = tmp_path / f"exp/{kind}/decode"
+        assert enhance_cmd.main(["--oracle", kind, "--model", str(tmp_path / f"exp/{kind}"),
+                                 "--out", str(out), str(data)]) == 0
+        assert (tmp_path / f"exp/{kind}/config.yaml").is_file()
+        assert (out / "utt2clean").is_file() and (out / "wav.scp").is_file()
+    read = lambda p: sf.read(p, dtype="int16")[0]  # noqa: E731
+    assert np.array_equal(read(tmp_path / "exp/noisy/decode/u1.wav"), read(data / "n.wav"))
+    ref = sf.read(data / "c.wav")[0]
+    irm = sf.read(tmp_path / "exp/irm/decode/u1.wav")[0]
+    assert len(irm) == len(ref)
+    assert si_sdr(ref, irm) > si_sdr(ref, sf.read(data / "n.wav")[0]) + 3
+    # a baseline dir of another kind is refused
+    assert enhance_cmd.main(["--oracle", "irm", "--model", str(tmp_path / "exp/noisy"),
+                             "--out", str(tmp_path / "x"), str(data)]) == 1
+
+
+# --- the recipe ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def recipe(tmp_path_factory):
+    """egs/enhance on 6 speakers x 8 sentences in white noise, the tiny config, one seed."""
+    recipe = copy_recipe("enhance", tmp_path_factory.mktemp("egs"))
+    out = run("./run.sh --num-speakers 6 --dev-speakers 1 --test-speakers 1 --utts-per-speaker 8 "
+              "--nj 2 --noises white --configs 'phasen_tiny' --seeds 1", cwd=recipe)
+    assert "Stage 5: comparison table and pictures" in out.stdout, out.stdout
+    return recipe
+
+
+def test_recipe_tables_scores_and_pictures(recipe):
+    results = (recipe / "exp" / "RESULTS.md").read_text()
+    for part in ("## pesq", "## stoi", "## si_sdr", "## csig", "| noisy |", "| oracle_irm |",
+                 "| phasen_tiny |", "test_snr02.5", "test_snr17.5"):
+        assert part in results, part
+    scores = {s: json.loads((recipe / "exp" / s / "decode_test" / "scores.json").read_text())
+              for s in ("noisy", "oracle_irm", "phasen_tiny_seed1")}
+    for s in scores.values():
+        assert s["utterances"] == 8 and s["failed"] == 0
+        assert set(s["snr"]) == {"2.5", "7.5", "12.5", "17.5"}
+    # the oracle mask is far better than the noisy input: the scoring chain works
+    assert scores["oracle_irm"]["si_sdr"] > scores["noisy"]["si_sdr"] + 5
+    assert scores["oracle_irm"]["pesq"] > scores["noisy"]["pesq"]
+    # The tiny PHASEN (48 steps) beats the noisy input on PESQ, what its power-compressed
+    # spectral loss rewards, by a margin on the tiny test set. Not on SI-SDR: it over-suppresses
+    # (mask mean ~0.05 in white noise), which the compressed loss barely charges for and SI-SDR
+    # does; egs/enhance/RESULTS.md has the default config's SI-SDR.
+    assert scores["phasen_tiny_seed1"]["pesq"] > scores["noisy"]["pesq"] + 0.2
+    assert (recipe / "exp" / "spectrograms.png").stat().st_size > 10000
+    assert (recipe / "exp" / "ftb_matrices.png").stat().st_size > 10000
+    assert "harmonicity" in (recipe / "exp" / "ftb_harmonicity.txt").read_text()
+    counts = (recipe / "exp" / "param_counts.txt").read_text()
+    assert "conf/phasen.yaml" in counts and "conf/phasen_paper.yaml" in counts
+    exp = recipe / "exp" / "phasen_tiny_seed1"
+    assert "si_sdr_gain" in (exp / "train.log").read_text()
+    assert "amplitude head" in (exp / "log" / "train.log").read_text()   # the parameter summary
+
+
+def test_infer_one_file_equals_the_data_dir_decoding(recipe, tmp_path):
+    decode = recipe / "exp" / "phasen_tiny_seed1" / "decode_test"
+    utt, noisy = (recipe / "data" / "test" / "wav.scp").read_text().split("\n")[0].split()
+    run(f". ./path.sh && speechkit infer enhance --model exp/phasen_tiny_seed1 {noisy} "
+        f"-o {tmp_path}/out", cwd=recipe)
+    single = sf.read(tmp_path / "out" / Path(noisy).name, dtype="int16")[0]
+    batch = sf.read(decode / f"{utt}.wav", dtype="int16")[0]
+    assert len(single) == len(sf.read(noisy)[0])
+    assert np.array_equal(single, batch)
+    assert (tmp_path / "out" / "wav.scp").read_text().split()[0] == Path(noisy).stem
+
+
+def test_chunked_inference_of_the_trained_model_has_no_audible_seams(recipe):
+    """Short chunks (0.5 s, 0.125 s cross-fade) against one pass over a whole test utterance:
+    the chunks see less context (BiLSTM, global layer norm, 25-frame convs), so the samples
+    differ a little, but neither the quality against the clean reference nor the smoothness
+    at the seams may suffer."""
+    exp = recipe / "exp" / "phasen_tiny_seed1"
+    table = lambda name: dict(line.split() for line in  # noqa: E731
+                              (recipe / "data/test" / name).read_text().splitlines())
+    dur = table("utt2dur")
+    utt = max(dur, key=lambda u: float(dur[u]))                        # the most seams
+    noisy, clean = table("wav.scp")[utt], table("utt2clean")[utt]
+    x, ref = sf.read(noisy, dtype="float32")[0], sf.read(clean, dtype="float32")[0]
+    whole = Enhancer(exp, task="enhance", chunk_seconds=60)(x, RATE)
+    chunked = Enhancer(exp, task="enhance", chunk_seconds=0.5, overlap_seconds=0.125)(x, RATE)
+    assert len(x) > 1.5 * RATE and chunked.shape == whole.shape == x.shape   # several seams
+    agree, gain = si_sdr(whole, chunked), si_sdr(ref, chunked) - si_sdr(ref, whole)
+    jump = np.abs(np.diff(chunked)).max() / np.abs(np.diff(whole)).max()
+    assert agree > 15 and gain > -1 and jump < 1.5, (agree, gain, jump)
+
+
+def test_bad_input_is_one_line(recipe, tmp_path):
+    stereo = tmp_path / "stereo.wav"
+    sf.write(stereo, np.zeros((16000, 2), np.float32), RATE)
+    proc = run(f". ./path.sh && speechkit infer enhance --model exp/phasen_tiny_seed1 {stereo} "
+               f"-o {tmp_path}/o", cwd=recipe, check=False)
+    assert proc.returncode != 0 and "channels" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc = run(f". ./path.sh && speechkit enhance --model exp/phasen_tiny_seed1 --out {tmp_path}/d "
+               f"{tmp_path}", cwd=recipe, check=False)
+    assert proc.returncode != 0 and "wav.scp" in proc.stderr and "Traceback" not in proc.stderr
