@@ -7,6 +7,9 @@ write mcep, lf0 and bap as ark/scp. The reference is what one writes first: one 
 over the files, pysptk.sp2mc frame by frame, kaldiio's WriteHelper. The stage runs with --nj 1
 and with --nj N (default: the CPUs this process may use). Printed: wall time, seconds of audio
 per second, the ratio to the reference, and the largest differences of the three outputs.
+Last, the ceiling: WORLD's dio, stonemask, cheaptrick and d4c alone (the same C code in both,
+and nothing the stage can skip while keeping the numbers) in one process, then split over N
+processes at once; the reference's time over the latter is the most any --nj N can reach here.
 
     PYTHONPATH=. python bench/bench_compute_mcep.py [--utts 48] [--seconds 3] [--nj N]
 """
@@ -52,6 +55,26 @@ def reference(wav_scp, out):
             lf0[f0 > 0, 0] = np.log(f0[f0 > 0])
             wl[key] = lf0.astype(np.float32)
             wb[key] = pyworld.code_aperiodicity(ap, fs).astype(np.float32)
+
+
+def world_only(paths):
+    """The WORLD calls of `reference` alone, on the files in `paths`."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+        import pyworld
+    for path in paths:
+        x, fs = sf.read(path, dtype="float64")
+        f0, t = pyworld.dio(x, fs, f0_floor=71.0, f0_ceil=800.0, frame_period=PERIOD)
+        f0 = pyworld.stonemask(x, f0, t, fs)
+        pyworld.cheaptrick(x, f0, t, fs, fft_size=FFT)
+        pyworld.d4c(x, f0, t, fs, fft_size=FFT)
+
+
+def world_in_parallel(paths, nj):
+    """world_only over nj processes at once, the files dealt round-robin."""
+    from multiprocessing import get_context
+    with get_context("fork").Pool(nj) as pool:
+        pool.map(world_only, [paths[i::nj] for i in range(nj)])
 
 
 def stage(data, nj, work):
@@ -118,6 +141,13 @@ def main():
                   f"speed-up {t_ref / t:4.1f}x   max |diff| " +
                   ", ".join(f"{n} {v:.1e}" for n, v in diffs.items()))
             (data / "feats.yaml").unlink()  # so the next run recomputes
+        paths = [line.split()[1] for line in (data / "wav.scp").read_text().splitlines()]
+        t_one = timed(lambda: world_only(paths))
+        t_all = timed(lambda: world_in_parallel(paths, args.nj))
+        print(f"WORLD calls alone, 1 process: {t_one:9.1f} s; {args.nj} processes at once: "
+              f"{t_all:.1f} s ({t_one / t_all:.2f}x on {args.nj} CPUs)")
+        print(f"ceiling for --nj {args.nj} with the same numbers: {t_ref / t_all:.1f}x the "
+              f"reference")
 
 
 if __name__ == "__main__":

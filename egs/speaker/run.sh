@@ -15,6 +15,7 @@ stop_stage=100
 corpus=embedded          # embedded | mini_librispeech | voxceleb1 | timit
 corpus_dir=              # default corpus/<corpus>; voxceleb1 and timit: where your copy is
 nj=4
+max_jobs=2               # embedding extractions and scorings run at once (steps/decode.sh --max-jobs)
 models="cnn_kl cnn_ce cnn_flawed blstm_kl blstm_ce"   # conf/train_<model>.yaml
 seeds="1 2"
 train_args=              # config overrides for every system, e.g. "train.epochs=2"
@@ -31,7 +32,7 @@ seed=1
 # --corpus timit: the original's clustering protocol, each of timit_test_speakers speakers'
 # first 8 sentences pooled into one utterance and the last 2 into another (data/test40).
 timit_test_speakers=40
-help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|mini_librispeech|voxceleb1|timit] [--corpus-dir DIR] [--models 'cnn_kl cnn_ce ...'] [--seeds '1 2'] [--layers 'hidden softmax'] [--num-trials N] [--train-args ARGS] [--nj N] [--ngpu N]"
+help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|mini_librispeech|voxceleb1|timit] [--corpus-dir DIR] [--models 'cnn_kl cnn_ce ...'] [--seeds '1 2'] [--layers 'hidden softmax'] [--num-trials N] [--train-args ARGS] [--nj N] [--max-jobs N] [--ngpu N]"
 
 . ./path.sh
 . ./cmd.sh
@@ -84,10 +85,10 @@ fi
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   log "Stage 4: embeddings ($layers) of $sets"
   for layer in $layers; do
-    steps/decode.sh --cmd "$decode_cmd" --suffix "_$layer" \
+    steps/decode.sh --cmd "$decode_cmd" --suffix "_$layer" --max-jobs "$max_jobs" \
       --decoder "speechkit extract-embeddings --layer $layer" "$systems" "dev test"
     if [ "$corpus" = timit ]; then
-      steps/decode.sh --cmd "$decode_cmd" --suffix "_$layer" --decoder \
+      steps/decode.sh --cmd "$decode_cmd" --suffix "_$layer" --max-jobs "$max_jobs" --decoder \
         "speechkit extract-embeddings --layer $layer --pool data/$protocol/utt2pool" "$systems" $protocol
     fi
   done
@@ -97,7 +98,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: thresholds chosen on dev; verification and clustering scores"
   speechkit score-speaker --choose-threshold --no-plots \
     $(for sys in $systems; do for l in $layers; do echo exp/$sys/decode_dev_$l; done; done) > /dev/null
-  steps/score.sh --scorer "speechkit score-speaker" "$systems"
+  steps/score.sh --max-jobs "$max_jobs" --scorer "speechkit score-speaker" "$systems"
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then

@@ -55,14 +55,10 @@ def wav_bytes(samples, rate):
     return buf.getvalue()
 
 
-@common.cli("speechkit resample")
-def main(argv=None):
-    args = get_parser().parse_args(argv)
-    if args.rate <= 0:
-        raise SpeechkitError(f"--rate {args.rate}: must be a positive number of Hz")
-    samples, rate = read_audio(args.input)
-    data = wav_bytes(resample(samples, rate, args.rate), args.rate)
-    if args.output == "-":
+def write_audio(output, samples, rate):
+    """Write 16-bit PCM wav to `output`: a file (atomically) or stdout ('-')."""
+    data = wav_bytes(samples, rate)
+    if output == "-":
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
@@ -71,4 +67,13 @@ def main(argv=None):
         except OSError as e:
             raise write_error("stdout", e) from None
     else:
-        atomic_write_bytes(args.output, data)
+        atomic_write_bytes(output, data)
+
+
+@common.cli("speechkit resample")
+def main(argv=None):
+    args = get_parser().parse_args(argv)
+    if args.rate <= 0:
+        raise SpeechkitError(f"--rate {args.rate}: must be a positive number of Hz")
+    samples, rate = read_audio(args.input)
+    write_audio(args.output, resample(samples, rate, args.rate), args.rate)
