@@ -23,6 +23,11 @@ def test_kws_recipe_end_to_end(tmp_path):
     scores = json.loads((recipe / "exp" / "train_pcen_seed1" / "decode_test_far_snr10" /
                          "scores.json").read_text())
     assert set(scores) >= {"accuracy", "frr_mean", "frr", "fa_rate"} and scores["utterances"] > 0
+    # Far-field sets: accuracy per distance and RT60 bin, the set's measured DRR and C50, and
+    # a DET picture per far-field condition.
+    assert {"accuracy_by_distance", "accuracy_by_rt60", "drr_mean", "c50_mean", "det"} <= set(scores)
+    assert sum(b["utterances"] for b in scores["accuracy_by_distance"].values()) == scores["utterances"]
+    assert (recipe / "exp" / "kws_det_test_far_snr10.png").stat().st_size > 5000
 
     # It learned: trained PCEN beats always answering the commonest label by a wide margin.
     labels = (recipe / "data" / "test_near" / "text").read_text().split()[1::2]

@@ -75,7 +75,7 @@ fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   log "Stage 6: scoring"
-  steps/score.sh --scorer "speechkit score-kws --fa-rate $fa_rate" "$systems"
+  steps/score.sh --scorer "speechkit score-kws --fa-rate $fa_rate --data-root data" "$systems"
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
@@ -86,6 +86,10 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
     far=$(echo $test_sets | tr ' ' '\n' | grep far | tail -n 1 || echo "${test_sets%% *}")
     speechkit plot-frontends --model "exp/$last" "data/$far" exp/frontends.png
   fi
+  first=$(echo "$systems" | grep "_seed${seeds%% *}\$" || true)   # one seed: a curve per frontend
+  for x in $(echo $test_sets | tr ' ' '\n' | grep far || true); do
+    speechkit plot-det exp/kws_det_$x.png $(for s in $first; do echo exp/$s/decode_$x; done)
+  done
   cat exp/RESULTS.md
 fi
 log "Done"

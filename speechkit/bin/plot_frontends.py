@@ -1,5 +1,6 @@
 """Picture one utterance through log-mel, fixed PCEN and a trained PCEN, with the learned
-per-band PCEN parameters (the KWS recipe's figure).
+per-band PCEN parameters (the KWS recipe's figure); for the mixture smoother (`smoother:
+mixture`), a heat map of the learned per-band weights w_k(f) of its fixed smoothers in place of s.
 
   speechkit plot-frontends --model exp/train_pcen_seed1 [--utt ID] data/test_far_snr10 out.png
 """
@@ -16,7 +17,6 @@ from speechkit.infer.model_dir import ModelDir  # noqa: E402
 from speechkit.errors import SpeechkitError  # noqa: E402
 from speechkit.io import load_scp, read_dict  # noqa: E402
 from speechkit.nn.frontends import LogMel, PCENFrontend  # noqa: E402
-from speechkit.nn.pcen import NAMES  # noqa: E402
 
 
 def get_parser():
@@ -50,6 +50,36 @@ def panels(model, energies):
             ("PCEN, trained", trained(energies))]
 
 
+def draw_params(axes, pcen, fig):
+    """The learned per-band parameters on three axes: s (or the mixture's weights), alpha and r,
+    delta."""
+    mixture = pcen.smoother == "mixture"
+    for ax, names in zip(axes, (["s"], ["alpha", "r"], ["delta"])):
+        if mixture and names == ["s"]:
+            plot_weights(ax, pcen, fig)
+            continue
+        for name in names:
+            ax.plot(getattr(pcen, name).detach().numpy(), marker=".", label=f"{name} (learned)")
+        ax.set_xlabel("mel band")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    initial = "equal smoother weights" if mixture else "s 0.025"
+    axes[0].set_title(f"learned per-band PCEN parameters (initial: {initial}, alpha 0.98, "
+                      "delta 2, r 0.5)", fontsize=9, loc="left")
+
+
+def plot_weights(ax, pcen, fig):
+    """Heat map of the mixture's weights w_k(f): smoothers (by s_k) x mel bands."""
+    weights = pcen.smoother_weights.detach().T.numpy()
+    image = ax.imshow(weights, origin="lower", aspect="auto", interpolation="nearest",
+                      vmin=0, vmax=1)
+    coefs = pcen.smoother_coefs.tolist()
+    ax.set_yticks(range(len(coefs)), [f"{c:g}" for c in coefs])
+    ax.set_ylabel("smoother s_k")
+    ax.set_xlabel("mel band")
+    fig.colorbar(image, ax=ax, label="learned weight w_k(f)")
+
+
 @common.cli("speechkit plot-frontends")
 def main(argv=None):
     args = get_parser().parse_args(argv)
@@ -62,16 +92,7 @@ def main(argv=None):
         ax.set_title(f"{title}: {utt} ({label})", fontsize=9)
         ax.set_xlabel("frame")
         ax.set_ylabel("mel band")
-    pcen = md.model.frontend.pcen
-    params = {name: getattr(pcen, name).detach().numpy() for name in NAMES}
-    for ax, names in zip(axes[1], (["s"], ["alpha", "r"], ["delta"])):
-        for name in names:
-            ax.plot(params[name], marker=".", label=f"{name} (learned)")
-        ax.set_xlabel("mel band")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-    axes[1][0].set_title("learned per-band PCEN parameters (initial: s 0.025, alpha 0.98, "
-                         "delta 2, r 0.5)", fontsize=9, loc="left")
+    draw_params(axes[1], md.model.frontend.pcen, fig)
     fig.tight_layout()
     fig.savefig(args.out, dpi=90)
     print(f"plot-frontends: {args.out}")

@@ -28,6 +28,7 @@ from speechkit.train import checkpoint as ckpt
 from speechkit.train import distributed
 from speechkit.train.config import (DEFAULTS, check_config, first_difference, load_config, merge,
                                     read_saved, save_config)
+from speechkit.train.optim import param_groups
 from speechkit.train.trainer import Trainer
 
 log = logging.getLogger("speechkit.train")
@@ -144,6 +145,7 @@ def main(argv=None):
     torch.manual_seed(config["train"]["seed"])
     task = task_cls(config, exp)
     model = task.build_model(task.input_dim())
+    param_groups(model, config["optim"])  # a bad optim.frontend_lr fails here too
     dist = distributed.init(args.ngpu)
     try:
         exp.mkdir(parents=True, exist_ok=True)

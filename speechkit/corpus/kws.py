@@ -20,7 +20,11 @@ stop go), `_unknown_` for the other words, `_silence_` for clips without speech.
 keeps the true word (`_silence_` for silence). Far-field dirs add `utt2room`, e.g.
 `rt60=0.43,dist=3.1,snr=10,noise=pink,room=17` (design RT60 s, talker distance m, SNR dB,
 noise kind, index of the room in the cache); with augment=true, train gets `utt2room` too,
-`near` for its near-field utterances.
+`near` for its near-field utterances. The test_far_snr* dirs also have one number per
+utterance in `utt2rt60` (design RT60, s), `utt2distance` (talker to microphone, m), `utt2drr`
+and `utt2c50` (the direct-to-reverberant ratio and C50 measured on the RIR used, dB; see
+speechkit.corpus.room.rir_measures), which `speechkit score-kws --data-root` breaks accuracy
+down by; train does not (its near-field half has no room).
 
 Clips. Each eSpeak clip is cut or zero-padded to exactly 16000 samples, centred on its speech
 (the span of 10 ms frames within 40 dB of the loudest one; eSpeak's words last 0.2-0.8 s, so
@@ -91,6 +95,8 @@ SILENCE_FRACTION = 0.1
 SILENCE_LEVEL_DB = (-70.0, -35.0)
 NUM_ROOMS = 100
 BABBLE_POOL = 200
+# Per-utterance tables of the far-field sets: utt2rt60, utt2distance, utt2drr, utt2c50.
+FAR_MEASURES = ("rt60", "distance", "drr", "c50")
 # Speech detection for centring: 10 ms frames within this many dB of the loudest frame.
 ACTIVITY_DB = 40.0
 
@@ -209,7 +215,8 @@ def remove_far_sets(data_root, prefix="test_far"):
 
 
 def write_set(data_root, name, rows):
-    """rows: dicts utt, speaker, label, word, path[, room] -> the data dir DATA_ROOT/<name>."""
+    """rows: dicts utt, speaker, label, word, path[, room][, measures] -> the data dir
+    DATA_ROOT/<name>; the utt2<measure> tables only when every row has measures."""
     tables = {
         "wav.scp": {r["utt"]: str(r["path"]) for r in rows},
         "text": {r["utt"]: r["label"] for r in rows},
@@ -219,6 +226,9 @@ def write_set(data_root, name, rows):
     }
     if any("room" in r for r in rows):
         tables["utt2room"] = {r["utt"]: r.get("room", "near") for r in rows}
+    if rows and all("measures" in r for r in rows):
+        for measure in FAR_MEASURES:
+            tables[f"utt2{measure}"] = {r["utt"]: r["measures"][measure] for r in rows}
     dest = Path(data_root) / name
     DataDir(dest, tables).write(dest, replace=True)
     return len(rows)
@@ -233,6 +243,12 @@ def write_near_set(data_root, name, clips):
         rows.append(dict(utt=clip.utt, speaker=clip.speaker, label=clip.label, word=clip.word,
                          path=path))
     return rows
+
+
+def far_measures(info):
+    """The utt2<name> values of a far-field utterance, for FAR_MEASURES."""
+    return {"rt60": f"{info['rt60']:.3f}", "distance": f"{info['distance']:.3f}",
+            "drr": f"{info['drr']:.2f}", "c50": f"{info['c50']:.2f}"}
 
 
 def room_string(info, snr, room_index):
@@ -283,7 +299,8 @@ class FarFieldRenderer:
         kinds = [k for k in kinds if k != "babble" or pool]
         kind = kinds[int(rng.integers(len(kinds)))]
         noise = roomsim.make_noise(kind, len(rev), rng, SAMPLE_RATE, pool)
-        info = dict(room.info(), noise=kind)
+        info = dict(room.info(), noise=kind,
+                    **roomsim.rir_measures(room.rir, room.delay, room.sample_rate))
         return rev, noise, info, index, rng
 
     def render(self, word_clips, silence_clips, emit, desc):
@@ -328,7 +345,8 @@ def render_far_sets(data_root, word_clips, silence_clips, pool, snrs, seed=SEED,
             path = wav_dirs[s] / f"{clip.utt}.wav"
             write_clip(path, out)
             rows[s].append(dict(utt=clip.utt, speaker=clip.speaker, label=clip.label,
-                                word=clip.word, path=path, room=room_string(info, s, index)))
+                                word=clip.word, path=path, room=room_string(info, s, index),
+                                measures=far_measures(info)))
 
     renderer.render(word_clips, silence_clips, emit, f"kws {prefix}")
     return {names[s]: write_set(data_root, names[s], rows[s]) for s in snrs}

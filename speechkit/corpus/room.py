@@ -12,7 +12,8 @@ model of pyroomacoustics with the reflection order capped at MAX_ORDER (40): tha
 room under ~0.1 s where the full order (up to ~140 for a small room at 0.8 s) takes up to 2 s,
 and on 40 random rooms it changed the measured decay time by less than the image-source model
 itself deviates from Sabine's prediction (measured T30 / design RT60: median 1.1, range 0.8-1.5
-either way). `info["rt60"]` is the design value.
+either way). `info["rt60"]` is the design value; `rir_measures(room.rir, room.delay, sr)` gives
+what the RIR actually has: its direct-to-reverberant ratio and C50 in dB.
 
 Reverberation keeps the length of the clip: the output sample t is the reverberant signal at
 t + the direct-path delay (distance / c plus the centre of pyroomacoustics' fractional-delay
@@ -60,6 +61,10 @@ NOISE_KINDS = ("white", "pink", "brown", "babble", "hum")
 SPEECHLESS_KINDS = ("white", "pink", "brown", "hum")
 BABBLE_TALKERS = (5, 8)
 PEAK = 0.99
+# rir_measures: half-width of the direct-path window, end of the early part, clip of the ratios.
+DIRECT_WINDOW_S = 0.0025
+EARLY_S = 0.050
+DB_CAP = 100.0
 _PLACEMENT_TRIES = 100
 _ROOM_TRIES = 1000
 
@@ -184,6 +189,40 @@ def reverberate(wav, room, ref_distance=REF_DISTANCE):
         # pyroomacoustics' direct path has gain 1/distance: at ref_distance it becomes 1.
         out = out * ref_distance
     return out.astype(np.float32)
+
+
+# ---- measures of a room impulse response ----
+
+def rir_measures(rir, direct, sample_rate):
+    """{"drr", "c50"} in dB of an RIR whose direct path is at index `direct`.
+
+    DRR: the energy within +-DIRECT_WINDOW_S (2.5 ms) of the direct path over the energy after
+    that window. C50: the energy from the start of that window to EARLY_S (50 ms) after the
+    direct path over the energy after it. Energy before the window (the fractional-delay
+    filter's precursor) counts in neither. Pass the geometric direct path (Room.delay), not the
+    largest peak: in these rooms coinciding reflections often outweigh the direct path.
+    Ratios are clipped to +-DB_CAP (100 dB), so that an RIR without a tail (a pure delta) gives
+    100 dB instead of infinity and tables and JSON stay finite.
+    """
+    energy = np.asarray(rir, dtype=np.float64) ** 2
+    if not 0 <= direct < len(energy):
+        raise SpeechkitError(f"direct path at sample {direct} is outside the RIR "
+                             f"({len(energy)} samples)")
+    start = max(0, direct - round(DIRECT_WINDOW_S * sample_rate))
+    window_end = direct + round(DIRECT_WINDOW_S * sample_rate) + 1
+    early_end = direct + round(EARLY_S * sample_rate)
+    if energy[start:].sum() <= 0:
+        raise SpeechkitError("the RIR is silent from its direct path on; no DRR or C50")
+    return {"drr": _ratio_db(energy[start:window_end].sum(), energy[window_end:].sum()),
+            "c50": _ratio_db(energy[start:early_end].sum(), energy[early_end:].sum())}
+
+
+def _ratio_db(num, den):
+    if den <= 0:
+        return DB_CAP
+    if num <= 0:
+        return -DB_CAP
+    return float(np.clip(10 * math.log10(num / den), -DB_CAP, DB_CAP))
 
 
 # ---- noise ----

@@ -27,6 +27,18 @@ makes, which is what the time goes to on a CPU. Chunks of 32-64 frames were fast
 CPU (bench/bench_pcen.py): the matmul's work grows with the chunk, the carries' with 1/chunk.
 The smoother is causal: padding after an utterance's last frame never changes its real frames.
 
+The smoother (`smoother`): "ema" is the one above, with a learned s per band. "mixture" is
+Wang et al.'s: K fixed smoothers M_k with coefficients s_k (`smoother_coefs`, default 0.015,
+0.02, 0.04, 0.08) and a learned per-band convex combination M = sum_k w_k(f) M_k, w(f) =
+softmax over k of per-band logits (`smoother_logits`, (bands, K), zero at the start: equal
+weights); alpha, delta and r are as above. The K smoothers run as one chunked scan over K x bands
+(no gradient for the fixed s_k); the compression then goes through plain autograd (a few
+full-size temporaries more than the fused "ema" path). With K = 1 it is the fixed-s PCEN.
+Sources: the paper learns the smoother by mixing precomputed smoothers, not by training s
+through the recurrence (J. Schlueter's Lasagne PCEN layer states this as its own deviation).
+The coefficients and the softmax that keeps the weights convex are our choice: the paper's
+section 4 text was not at hand to check its exact values when this was written.
+
 Inputs are non-negative energies (linear, not log). Layouts (`layout`):
     "bft"   (batch, bands, time): time is the last axis
     "btf"   (batch, time, bands): speechkit's (N, T, D) features; time is axis 1
@@ -45,6 +57,8 @@ from speechkit.errors import SpeechkitError
 from speechkit.features.config import PCEN_INITS
 
 S_PARAMS = ("log", "sigmoid", "time_constant")
+SMOOTHERS = ("ema", "mixture")
+MIXTURE_COEFS = (0.015, 0.02, 0.04, 0.08)  # Wang et al.'s fixed smoothers
 NAMES = ("s", "alpha", "delta", "r")
 LAYOUTS = {"bft": (3, -1), "btf": (3, -2), "bctf": (4, -2)}  # ndim, time axis; bands: the other
 # log(1 - s) floor: keeps 0 * log(0) (the Toeplitz diagonal at s = 1) finite; exp(-1e4) = 0.
@@ -80,7 +94,11 @@ def initial_state(x, init):
 
 def pcen_naive(x, s, alpha, delta, r, eps=1e-6, init="first", smoother=ema_loop):
     """PCEN by plain autograd ops on x (..., F, T), parameters (F,): the tests' reference."""
-    m = smoother(x, s, initial_state(x, init))
+    return compress_naive(x, smoother(x, s, initial_state(x, init)), alpha, delta, r, eps)
+
+
+def compress_naive(x, m, alpha, delta, r, eps):
+    """PCEN's gain control and compression of x by the smoothed m, by plain autograd ops."""
     agc = torch.exp(-alpha[:, None] * (math.log(eps) + torch.log1p(m / eps)))
     d, p = delta[:, None], r[:, None]
     return d ** p * torch.expm1(p * torch.log1p(x * agc / d))
@@ -197,6 +215,16 @@ def ema(x, s, prev, chunk=64, log_decay=None):
     return _EMA.apply(x, s, log_decay.clamp(min=_LOG_DECAY_MIN), prev, chunk)
 
 
+def ema_mixture(x, coefs, weights, prev, chunk=64):
+    """sum_k weights[:, k] * ema(x, coefs[k]): x (..., F, T), coefs (K,), weights (F, K),
+    prev (..., F). The K smoothers run as one scan over K x F bands."""
+    k, (f, t), lead = coefs.numel(), x.shape[-2:], x.shape[:-2]
+    xk = x.unsqueeze(-3).expand(*lead, k, f, t).reshape(*lead, k * f, t)
+    prev_k = prev.unsqueeze(-2).expand(*lead, k, f).reshape(*lead, k * f)
+    m = ema(xk, coefs.repeat_interleave(f), prev_k, chunk).reshape(*lead, k, f, t)
+    return (weights.T[..., None] * m).sum(-3)
+
+
 # --- PCEN: smoother and compression in one Function ---------------------------------------
 
 def _compress(x, m, alpha, log_delta, r, eps):
@@ -308,35 +336,51 @@ class PCEN(nn.Module):
     s, alpha, delta, r: initial values, the same for every band (eps is fixed).
     trainable: True, False, or the names among ("s", "alpha", "delta", "r") to train; the others
     stay nn.Parameters with requires_grad False (same state_dict either way), so get no gradient.
+    "s" names the smoother's learned parameter: s, or the mixture's logits.
+    smoother: "ema" or "mixture" (smoother_coefs: its fixed s_k; s and s_param are then unused).
     chunk: frames per scan chunk (>= 2); any value gives the same result.
     dtype: of the parameters (float64 to match a float64 reference exactly).
     """
 
     def __init__(self, num_bands, s=0.025, alpha=0.98, delta=2.0, r=0.5, eps=1e-6,
                  s_param="log", trainable=True, init="first", layout="bft", chunk=64,
-                 dtype=torch.float32):
+                 smoother="ema", smoother_coefs=None, dtype=torch.float32):
         super().__init__()
         _check_options(s, alpha, delta, r, eps, s_param, init, layout, chunk)
+        coefs = _smoother_coefs(smoother, smoother_coefs)
         trainable = _trainable_names(trainable)
         self.num_bands, self.eps, self.s_param = num_bands, float(eps), s_param
-        self.init, self.layout, self.chunk = init, layout, chunk
+        self.init, self.layout, self.chunk, self.smoother = init, layout, chunk, smoother
         raw = {"s": _raw_s(s, s_param), "alpha": math.log(alpha), "delta": math.log(delta),
                "r": math.log(r)}
         for name in NAMES:
-            value = torch.full((num_bands,), raw[name], dtype=dtype)
+            value = (torch.zeros(num_bands, len(coefs), dtype=dtype) if name == "s" and coefs
+                     else torch.full((num_bands,), raw[name], dtype=dtype))
             setattr(self, self.raw_name(name), nn.Parameter(value, requires_grad=name in trainable))
+        if coefs:  # not persistent: the config, not the checkpoint, defines the fixed smoothers
+            self.register_buffer("smoother_coefs", torch.tensor(coefs, dtype=torch.float64),
+                                 persistent=False)
 
     def raw_name(self, name):
         """The nn.Parameter behind `name`: log_alpha, log_delta, log_r, and for s one of
         log_s, logit_s, log_time_constant (so a checkpoint cannot load into another s_param)."""
         if name != "s":
             return f"log_{name}"
+        if self.smoother == "mixture":
+            return "smoother_logits"
         names = {"log": "log_s", "sigmoid": "logit_s", "time_constant": "log_time_constant"}
         return names[self.s_param]
 
     @property
     def s(self):
+        if self.smoother == "mixture":
+            raise SpeechkitError("pcen smoother 'mixture' has no single s; see smoother_weights")
         return _s_and_log_decay(getattr(self, self.raw_name("s")), self.s_param)[0]
+
+    @property
+    def smoother_weights(self):
+        """(bands, K) mixture weights w_k(f), each row summing to 1."""
+        return torch.softmax(self.smoother_logits, dim=-1)
 
     @property
     def alpha(self):
@@ -351,7 +395,9 @@ class PCEN(nn.Module):
         return self.log_r.exp()
 
     def extra_repr(self):
-        return (f"{self.num_bands}, s_param={self.s_param!r}, init={self.init!r}, "
+        smoother = (f"smoother_coefs={self.smoother_coefs.tolist()}" if self.smoother == "mixture"
+                    else f"s_param={self.s_param!r}")
+        return (f"{self.num_bands}, {smoother}, init={self.init!r}, "
                 f"layout={self.layout!r}, chunk={self.chunk}, eps={self.eps}")
 
     def forward(self, x):
@@ -370,10 +416,39 @@ class PCEN(nn.Module):
         """PCEN of x (..., bands, time), computed in x's dtype."""
         if x.shape[-1] == 0:
             return x.clone()
+        if self.smoother == "mixture":
+            return self._forward_mixture(x)
         s, log_decay = _s_and_log_decay(getattr(self, self.raw_name("s")).to(x.dtype), self.s_param)
         alpha, log_delta, r = (p.to(x.dtype) for p in (self.log_alpha, self.log_delta, self.log_r))
         return _PCEN.apply(x, s, log_decay.clamp(min=_LOG_DECAY_MIN), alpha.exp(), log_delta,
                            r.exp(), self.eps, self.chunk, self.init)
+
+    def _forward_mixture(self, x):
+        weights = torch.softmax(self.smoother_logits.to(x.dtype), dim=-1)
+        prev = initial_state(x, self.init)
+        m = ema_mixture(x, self.smoother_coefs.to(x.dtype), weights, prev, self.chunk)
+        alpha, delta, r = (p.to(x.dtype).exp()
+                           for p in (self.log_alpha, self.log_delta, self.log_r))
+        return compress_naive(x, m, alpha, delta, r, self.eps)
+
+
+def _smoother_coefs(smoother, coefs):
+    """The mixture's fixed coefficients as a tuple (None for "ema"), checked."""
+    if smoother not in SMOOTHERS:
+        raise SpeechkitError(f"pcen smoother must be one of {'|'.join(SMOOTHERS)}, "
+                             f"got {smoother!r}")
+    if smoother == "ema":
+        if coefs is not None:
+            raise SpeechkitError("pcen smoother_coefs is only for smoother: mixture; remove it "
+                                 "or set smoother: mixture")
+        return None
+    coefs = MIXTURE_COEFS if coefs is None else coefs
+    numbers = isinstance(coefs, (list, tuple)) and all(
+        isinstance(c, (int, float)) and not isinstance(c, bool) for c in coefs)
+    if not numbers or not coefs or not all(0 < c < 1 for c in coefs):
+        raise SpeechkitError(f"pcen smoother_coefs must be a non-empty list of numbers in (0, 1) "
+                             f"(e.g. {list(MIXTURE_COEFS)}), got {coefs!r}")
+    return tuple(float(c) for c in coefs)
 
 
 def _trainable_names(trainable):

@@ -81,6 +81,10 @@ def read_saved(path):
     return saved
 
 
+# Known keys left out of DEFAULTS, so that saved configs of earlier runs still match: the
+# value gives the type.
+OPTIONAL = {"optim": {"frontend_lr": 0.0}}
+
 # Sections whose keys are all known in advance (model: the network's arguments, checked when it
 # is built; optim.scheduler: its keys depend on its name).
 _CHECKED = ("data", "optim", "train")
@@ -95,8 +99,8 @@ def check_config(config, defaults, origin):
     for section in _CHECKED:
         if not isinstance(config[section], dict):
             raise SpeechkitError(f"{origin}: section {section} must be a mapping")
+        known = {**OPTIONAL.get(section, {}), **defaults[section]}
         for key, value in config[section].items():
-            known = defaults[section]
             if key not in known:
                 raise SpeechkitError(_unknown(origin, f"{section}.{key}", known, f"{section}."))
             if (section, key) not in _OPEN:

@@ -4,7 +4,27 @@ import torch
 from speechkit.errors import SpeechkitError
 
 
-def build_optimizer(params, conf):
+def param_groups(model, conf):
+    """The model's parameters, or with `optim.frontend_lr` two groups: the rest at optim.lr first
+    (the one the trainer logs and the schedulers' first), then `model.frontend` at frontend_lr."""
+    for key in ("lr", "frontend_lr"):
+        lr = conf.get(key)
+        if lr is not None and not (isinstance(lr, (int, float)) and lr >= 0):
+            raise SpeechkitError(f"optim.{key} must be a number >= 0, got {lr!r}")
+    if conf.get("frontend_lr") is None:
+        return model.parameters()
+    frontend = getattr(model, "frontend", None)
+    if not isinstance(frontend, torch.nn.Module):
+        raise SpeechkitError(f"optim.frontend_lr: network {type(model).__name__} has no frontend "
+                             f"submodule; remove the key")
+    ids = {id(p) for p in frontend.parameters()}
+    groups = [{"params": [p for p in model.parameters() if id(p) not in ids]},
+              {"params": list(frontend.parameters()), "lr": conf["frontend_lr"]}]
+    return [g for g in groups if g["params"]]
+
+
+def build_optimizer(model, conf):
+    params = param_groups(model, conf)
     name = conf.get("name", "adam")
     if name == "adam":
         return torch.optim.Adam(params, lr=conf["lr"], weight_decay=conf.get("weight_decay", 0.0))

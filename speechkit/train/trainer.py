@@ -34,7 +34,7 @@ class Trainer:
         self.model = model.to(device)
         self.net = (DistributedDataParallel(self.model, device_ids=[device] if device.type == "cuda" else None)
                     if dist.enabled else self.model)
-        self.optimizer = build_optimizer(self.model.parameters(), config["optim"])
+        self.optimizer = build_optimizer(self.model, config["optim"])
         self.scheduler = build_scheduler(self.optimizer, config["optim"].get("scheduler"))
         self.amp = bool(self.tconf.get("amp")) and device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
