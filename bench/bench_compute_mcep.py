@@ -14,6 +14,7 @@ processes at once; the reference's time over the latter is the most any --nj N c
     PYTHONPATH=. python bench/bench_compute_mcep.py [--utts 48] [--seconds 3] [--nj N]
 """
 import argparse
+import importlib
 import os
 import subprocess
 import sys
@@ -33,23 +34,32 @@ RECIPE = REPO / "egs" / "mcep"
 ORDER, ALPHA, PERIOD, FFT = 39, 0.41, 5.0, 1024
 
 
-def reference(wav_scp, out):
-    """The straightforward script: every step by the book, one file after another."""
+def _quiet_import(name):
+    """pyworld and pysptk warn about pkg_resources on import; not ours to fix."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
-        import kaldiio
-        import pysptk
-        import pyworld
+        return importlib.import_module(name)
+
+
+def world(path):
+    """WORLD by the book on one file: (x, fs, f0, sp, ap) from dio, stonemask, cheaptrick, d4c."""
+    pyworld = _quiet_import("pyworld")
+    x, fs = sf.read(path, dtype="float64")
+    f0, t = pyworld.dio(x, fs, f0_floor=71.0, f0_ceil=800.0, frame_period=PERIOD)
+    f0 = pyworld.stonemask(x, f0, t, fs)
+    return x, fs, f0, pyworld.cheaptrick(x, f0, t, fs, fft_size=FFT), \
+        pyworld.d4c(x, f0, t, fs, fft_size=FFT)
+
+
+def reference(wav_scp, out):
+    """The straightforward script: every step by the book, one file after another."""
+    kaldiio, pysptk, pyworld = (_quiet_import(n) for n in ("kaldiio", "pysptk", "pyworld"))
     specs = {n: f"ark,scp:{out}/{n}.ark,{out}/{n}.scp" for n in ("mcep", "lf0", "bap")}
     with kaldiio.WriteHelper(specs["mcep"]) as wm, kaldiio.WriteHelper(specs["lf0"]) as wl, \
             kaldiio.WriteHelper(specs["bap"]) as wb:
         for line in Path(wav_scp).read_text().splitlines():
             key, path = line.split()
-            x, fs = sf.read(path, dtype="float64")
-            f0, t = pyworld.dio(x, fs, f0_floor=71.0, f0_ceil=800.0, frame_period=PERIOD)
-            f0 = pyworld.stonemask(x, f0, t, fs)
-            sp = pyworld.cheaptrick(x, f0, t, fs, fft_size=FFT)
-            ap = pyworld.d4c(x, f0, t, fs, fft_size=FFT)
+            x, fs, f0, sp, ap = world(path)
             wm[key] = pysptk.sp2mc(sp, ORDER, ALPHA).astype(np.float32)
             lf0 = np.zeros((len(f0), 1))
             lf0[f0 > 0, 0] = np.log(f0[f0 > 0])
@@ -59,15 +69,8 @@ def reference(wav_scp, out):
 
 def world_only(paths):
     """The WORLD calls of `reference` alone, on the files in `paths`."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
-        import pyworld
     for path in paths:
-        x, fs = sf.read(path, dtype="float64")
-        f0, t = pyworld.dio(x, fs, f0_floor=71.0, f0_ceil=800.0, frame_period=PERIOD)
-        f0 = pyworld.stonemask(x, f0, t, fs)
-        pyworld.cheaptrick(x, f0, t, fs, fft_size=FFT)
-        pyworld.d4c(x, f0, t, fs, fft_size=FFT)
+        world(path)
 
 
 def world_in_parallel(paths, nj):
