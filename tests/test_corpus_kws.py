@@ -167,7 +167,7 @@ def embedded(tmp_path_factory):
 
 def test_embedded_kws_dirs_validate_with_1s_clips(embedded):
     _, data = embedded
-    for name in ("train", "dev", "test_near") + FAR_SETS:
+    for name in ("train", "train_multi", "dev", "test_near") + FAR_SETS:
         d = data / name
         assert validate(d, no_feats=True) == [], name
         text, words = read_dict(d / "text"), read_dict(d / "utt2word")
@@ -176,16 +176,17 @@ def test_embedded_kws_dirs_validate_with_1s_clips(embedded):
         assert set(read_dict(d / "utt2dur").values()) == {"1.0000"}
         for utt, wav, sr in AudioTable(d / "wav.scp", sample_rate=16000).items():
             assert len(wav) == 16000, (name, utt)
-        for path in read_dict(d / "wav.scp").values():
-            assert Path(path).is_absolute() and Path(path).parent == data.resolve() / "wav" / name
+        for utt, path in read_dict(d / "wav.scp").items():
+            # train_multi's near-field half is train's files
+            home = "train_multi" if utt.startswith("rvb1-") else name.replace("_multi", "")
+            assert Path(path).is_absolute() and Path(path).parent == data.resolve() / "wav" / home
 
 
 def test_embedded_kws_splits_silence_and_far_sets(embedded):
     _, data = embedded
     spk = {n: set(read_dict(data / n / "utt2spk").values()) - {"sil"}
            for n in ("train", "dev", "test_near")}
-    train_speakers = {s for s in spk["train"] if not s.startswith("rvb1-")}
-    assert train_speakers == {"s001", "s002"}
+    assert spk["train"] == {"s001", "s002"}
     assert spk["dev"] == {"s003"} and spk["test_near"] == {"s004"}
     near = read_dict(data / "test_near" / "text")
     assert [u for u, t in near.items() if t == "_silence_"] == ["sil-0001"]   # 8 words -> 1 silence
@@ -206,12 +207,14 @@ def test_embedded_kws_splits_silence_and_far_sets(embedded):
 
 def test_embedded_kws_augmentation(embedded):
     _, data = embedded
-    utt2spk = read_dict(data / "train" / "utt2spk")
+    utt2spk = read_dict(data / "train_multi" / "utt2spk")
     near = [u for u in utt2spk if not u.startswith("rvb1-")]
     copies = [u for u in utt2spk if u.startswith("rvb1-")]
+    assert near == list(read_dict(data / "train" / "utt2spk"))   # train stays near field
+    assert "utt2room" not in {p.name for p in (data / "train").iterdir()}
     assert sorted(copies) == sorted(f"rvb1-{u}" for u in near)
     assert all(utt2spk[f"rvb1-{u}"] == f"rvb1-{utt2spk[u]}" for u in near)
-    room = read_dict(data / "train" / "utt2room")
+    room = read_dict(data / "train_multi" / "utt2room")
     assert all(room[u] == "near" for u in near)
     snrs = [float(dict(kv.split("=") for kv in room[u].split(","))["snr"]) for u in copies]
     assert all(10 <= s <= 30 for s in snrs)
@@ -220,15 +223,17 @@ def test_embedded_kws_augmentation(embedded):
 def test_embedded_kws_is_deterministic_and_rerun_drops_augmentation(embedded, tmp_path):
     corpus, data = embedded
     again = tmp_path / "again"
-    counts = kws.prepare(corpus, again, num_rooms=4, snrs=(20, 10, 0))
-    assert counts["train"] == len(read_dict(data / "train" / "text")) // 2
+    counts = kws.prepare(corpus, again, num_rooms=4, snrs=(20, 10, 0), augment=True)
+    assert counts["train_multi"] == 2 * counts["train"] == len(read_dict(data / "train_multi" / "text"))
     for name in ("test_near",) + FAR_SETS:
         for utt in list(read_dict(data / name / "text"))[:5]:
             a = (data / "wav" / name / f"{utt}.wav").read_bytes()
             assert (again / "wav" / name / f"{utt}.wav").read_bytes() == a, (name, utt)
-    assert "utt2room" not in {p.name for p in (again / "train").iterdir()}
-    assert not list((again / "wav" / "train").glob("rvb1-*"))
+    for utt in [u for u in read_dict(data / "train_multi" / "text") if u.startswith("rvb1-")][:5]:
+        a = (data / "wav" / "train_multi" / f"{utt}.wav").read_bytes()
+        assert (again / "wav" / "train_multi" / f"{utt}.wav").read_bytes() == a, utt
     kws.prepare(corpus, again, num_rooms=2, snrs=(5,))      # other SNRs: the old sets go
+    assert not (again / "train_multi").exists() and not (again / "wav" / "train_multi").exists()
     assert sorted(p.name for p in again.glob("test_far*")) == ["test_far_snr5"]
     assert sorted(p.name for p in (again / "wav").glob("test_far*")) == ["test_far_snr5"]
 
@@ -382,11 +387,12 @@ def test_speech_commands_augmentation_and_stale_far_sets(commands_tree, tmp_path
     assert (data / "test_far_snr5").is_dir() and (data / "wav" / "test_far_snr5").is_dir()
     counts = speech_commands.prepare(commands_tree, data, augment=True, num_rooms=2)
     assert not list(data.glob("test_far*")) and not list((data / "wav").glob("test_far*"))
-    d = data / "train"
+    d = data / "train_multi"
     assert validate(d, no_feats=True) == []
     utt2spk, room = read_dict(d / "utt2spk"), read_dict(d / "utt2room")
     near = [u for u in utt2spk if not u.startswith("rvb1-")]
-    assert counts["train"] == len(utt2spk) == 2 * len(near)
+    assert near == list(read_dict(data / "train" / "utt2spk"))
+    assert counts["train_multi"] == len(utt2spk) == 2 * len(near) == 2 * counts["train"]
     assert all(utt2spk[f"rvb1-{u}"] == f"rvb1-{utt2spk[u]}" and room[u] == "near" for u in near)
     segments = read_dict(d / "segments")
     audio = AudioTable(d / "wav.scp", d / "segments", 16000)
@@ -394,8 +400,8 @@ def test_speech_commands_augmentation_and_stale_far_sets(commands_tree, tmp_path
         assert segments[f"rvb1-{u}"] == f"rvb1-{u} 0 -1"
         assert len(audio[f"rvb1-{u}"][0]) == 16000
     speech_commands.prepare(commands_tree, data)
-    assert not (data / "wav" / "train").exists()
-    assert "utt2room" not in {p.name for p in d.iterdir()}
+    assert not d.exists() and not (data / "wav" / "train_multi").exists()
+    assert "utt2room" not in {p.name for p in (data / "train").iterdir()}
 
 
 def test_speech_commands_bad_trees_are_one_line_errors(commands_tree, tmp_path, capsys):

@@ -188,3 +188,16 @@ def test_plot_draws_the_weights_for_the_mixture_and_lines_for_ema():
     np.testing.assert_allclose(axes[0].get_lines()[0].get_ydata(), np.full(5, 0.025), rtol=1e-6)
     assert math.isclose(axes[2].get_lines()[0].get_ydata()[0], 2.0, rel_tol=1e-6)
     plt.close(fig)
+
+
+def test_plot_pcen_params_shows_the_effective_smoother_coefficient():
+    """plot-pcen-params' s of a mixture is sum_k w_k(f) s_k: worked by hand for two bands."""
+    from speechkit.bin.plot_pcen_params import learned
+    layer = PCEN(2, smoother="mixture", smoother_coefs=(0.01, 0.03))
+    with torch.no_grad():
+        layer.smoother_logits.copy_(torch.tensor([[0.0, 0.0], [math.log(3.0), 0.0]]))
+    values = learned(layer)
+    assert list(values) == ["s", "alpha", "delta", "r"]
+    np.testing.assert_allclose(values["s"], [0.02, 0.75 * 0.01 + 0.25 * 0.03], rtol=1e-6)
+    np.testing.assert_allclose(learned(PCEN(3, s=0.04))["s"], [0.04] * 3, rtol=1e-6)
+    np.testing.assert_allclose(values["delta"], [2.0, 2.0], rtol=1e-6)

@@ -67,3 +67,41 @@ def test_scoring_at_once_then_results(tmp_path):
     for system in "ac":
         assert (tmp_path / "exp" / system / "decode_dev" / "scores.json").is_file()
         assert "accuracy" in (tmp_path / "exp" / system / "RESULTS.md").read_text()
+
+
+# A `speechkit train` that records its threads; the seed-2 run waits until another has started.
+FAKE_TRAIN = """#!/usr/bin/env bash
+while [ $# -gt 0 ]; do case $1 in --exp-dir) exp=$2; shift 2;; train.seed=*) seed=${1#*=}; shift;; *) shift;; esac; done
+mkdir -p "$exp" && touch "started.$seed"
+if [ "$seed" = 2 ]; then
+  for i in $(seq 100); do ls started.* | grep -qv started.2 && break; sleep 0.1; done
+  ls started.* | grep -qv started.2 || { echo "no other training ran at once" >&2; exit 1; }
+fi
+[ "$seed" = 9 ] && { echo "diverged" >&2; exit 3; }
+echo "threads=${OMP_NUM_THREADS:-unset}" > "$exp/result"
+"""
+
+
+def train(tmp_path, seeds, max_jobs, check=True):
+    recipe(tmp_path)
+    (tmp_path / "bin").mkdir(exist_ok=True)
+    fake = tmp_path / "bin" / "speechkit"
+    fake.write_text(FAKE_TRAIN)
+    fake.chmod(0o755)
+    return run(f"unset OMP_NUM_THREADS; PATH=$PWD/bin:$PATH steps/train.sh --max-jobs {max_jobs} "
+               f"--tag multi conf/train_a.yaml '{seeds}' data/train data/dev", cwd=tmp_path,
+               check=check)
+
+
+def test_trainings_run_at_once_with_one_thread_each(tmp_path):
+    train(tmp_path, "1 2 3", 2)
+    for seed in (1, 2, 3):
+        assert (tmp_path / "exp" / f"train_a_multi_seed{seed}" / "result").read_text() == "threads=1\n"
+
+
+def test_a_failed_training_fails_the_stage_after_the_others(tmp_path):
+    proc = train(tmp_path, "9 1", 1, check=False)
+    assert proc.returncode != 0
+    assert "steps/train.sh: a training failed; its log names the cause" in proc.stderr
+    assert (tmp_path / "exp" / "train_a_multi_seed1" / "result").read_text() == "threads=unset\n"
+    assert "diverged" in (tmp_path / "exp" / "train_a_multi_seed9" / "log" / "train.log").read_text()

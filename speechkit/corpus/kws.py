@@ -6,8 +6,9 @@
 
 Sets written under DATA_ROOT (Speech Commands style, 1 s clips at 16 kHz):
 
-    train             near field, the corpus's train speakers (+ `_silence_`; + far-field copies
-                      with augment=true)
+    train             near field, the corpus's train speakers (+ `_silence_`)
+    train_multi       with augment=true only: train plus a far-field copy of each of its clips
+                      (multi-condition training)
     dev               near field, the dev speakers (+ `_silence_`)
     test_near         near field, the test speakers (+ `_silence_`)
     test_far_snr20    the utterances of test_near, each heard across its own simulated room
@@ -19,12 +20,12 @@ Labels (`text`): the word if it is one of the 10 keywords (yes no up down left r
 stop go), `_unknown_` for the other words, `_silence_` for clips without speech. `utt2word`
 keeps the true word (`_silence_` for silence). Far-field dirs add `utt2room`, e.g.
 `rt60=0.43,dist=3.1,snr=10,noise=pink,room=17` (design RT60 s, talker distance m, SNR dB,
-noise kind, index of the room in the cache); with augment=true, train gets `utt2room` too,
-`near` for its near-field utterances. The test_far_snr* dirs also have one number per
+noise kind, index of the room in the cache); train_multi has `utt2room` too, `near` for its
+near-field utterances. The test_far_snr* dirs also have one number per
 utterance in `utt2rt60` (design RT60, s), `utt2distance` (talker to microphone, m), `utt2drr`
 and `utt2c50` (the direct-to-reverberant ratio and C50 measured on the RIR used, dB; see
 speechkit.corpus.room.rir_measures), which `speechkit score-kws --data-root` breaks accuracy
-down by; train does not (its near-field half has no room).
+down by; train_multi does not (its near-field half has no room).
 
 Clips. Each eSpeak clip is cut or zero-padded to exactly 16000 samples, centred on its speech
 (the span of 10 ms frames within 40 dB of the loudest one; eSpeak's words last 0.2-0.8 s, so
@@ -44,10 +45,12 @@ utterance its own room (slower). Noise kinds: white, pink, brown, hum and babble
 clips: not babble), one drawn per utterance; babble is made from a fixed choice of up to 200
 other word clips of the same set (so from test speakers in the test sets).
 
-Augmentation (augment=true, off by default): every train utterance, silence included, gets one
-far-field copy in a training room at an SNR drawn uniformly in augment_snr (10-30 dB). A copy of
-utterance `s001-0007` (speaker `s001`) is `rvb1-s001-0007` with speaker `rvb1-s001`, so that
-the speaker id stays a prefix of the utterance id.
+Augmentation (augment=true, off by default here; the kws recipe turns it on): every train
+utterance, silence included, gets one far-field copy in a training room at an SNR drawn
+uniformly in augment_snr (10-30 dB), and train_multi holds both. A copy of utterance
+`s001-0007` (speaker `s001`) is `rvb1-s001-0007` with speaker `rvb1-s001`, so that the speaker
+id stays a prefix of the utterance id. `train` stays near field either way, so models trained
+on either set can live side by side; a rerun without augment removes train_multi.
 
 Options (keyword arguments; `speechkit prepare-corpus --opt NAME=VALUE`), with defaults:
 seed=0 (rooms, noise, silence; independent of the corpus's own seed), snrs=20,10,0,
@@ -91,6 +94,7 @@ SNRS = (20, 10, 0)
 AUGMENT = False
 AUGMENT_SNR = (10.0, 30.0)
 AUGMENT_PREFIX = "rvb1"
+MULTI_SET = "train_multi"          # train + the far-field copies (augment=true)
 SILENCE_FRACTION = 0.1
 SILENCE_LEVEL_DB = (-70.0, -35.0)
 NUM_ROOMS = 100
@@ -203,6 +207,13 @@ def fresh_wav_dir(data_root, name):
         shutil.rmtree(wav_dir)
     wav_dir.mkdir(parents=True)
     return wav_dir
+
+
+def remove_set(data_root, name):
+    """Remove the data dir <name> and its wavs, if an earlier run wrote them."""
+    for path in (Path(data_root) / name, Path(data_root) / WAV_DIR / name):
+        if path.is_dir():
+            shutil.rmtree(path)
 
 
 def remove_far_sets(data_root, prefix="test_far"):
@@ -353,14 +364,14 @@ def render_far_sets(data_root, word_clips, silence_clips, pool, snrs, seed=SEED,
 
 
 def augmented_rows(data_root, word_clips, silence_clips, pool, seed=SEED, num_rooms=NUM_ROOMS,
-                   snr_range=AUGMENT_SNR, name="train"):
-    """Far-field copies (rvb1-...) of train clips, written to DATA_ROOT/wav/<name>/ -> rows."""
+                   snr_range=AUGMENT_SNR, name=MULTI_SET):
+    """Far-field copies (rvb1-...) of train clips, written to a fresh DATA_ROOT/wav/<name>/
+    -> rows."""
     lo, hi = _as_pair("augment_snr", snr_range)
     if not lo <= hi:
         raise SpeechkitError(f"augment_snr {lo}..{hi} is not an interval (low,high)")
     renderer = FarFieldRenderer(seed, "train", num_rooms, pool)
-    wav_dir = (Path(data_root) / WAV_DIR / name).resolve()
-    wav_dir.mkdir(parents=True, exist_ok=True)
+    wav_dir = fresh_wav_dir(data_root, name)
     rows = []
 
     def emit(clip, rev, noise, info, index, rng, ref_power):
@@ -429,10 +440,13 @@ def prepare(src, data_root, seed=SEED, snrs=SNRS, augment=AUGMENT, augment_snr=A
         words = load_clips(part, split)
         silence = silence_clips(seed, split, num_silence(len(words), silence_fraction))
         set_rows = write_near_set(data_root, name, words + silence)
+        counts[name] = write_set(data_root, name, set_rows)
         if split == "train" and augment:
             set_rows += augmented_rows(data_root, words, silence, _pool(words, seed, "train"),
                                        seed, num_rooms, augment_snr)
-        counts[name] = write_set(data_root, name, set_rows)
+            counts[MULTI_SET] = write_set(data_root, MULTI_SET, set_rows)
+        elif split == "train":
+            remove_set(data_root, MULTI_SET)
         if split == "test":
             counts.update(render_far_sets(data_root, words, silence, _pool(words, seed, "test"),
                                           snrs, seed, num_rooms))

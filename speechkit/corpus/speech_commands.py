@@ -42,17 +42,18 @@ Far field (farfield=true, off by default): test_far_snr<S> for S in snrs (20,10,
 clips (padded to 1 s at the end) through simulated rooms with noise, exactly as for the
 embedded corpus (speechkit.corpus.kws.render_far_sets), written as 1 s wav files under
 DATA_ROOT/wav/test_far_snr<S>/; without it, far-field sets of an earlier run are removed.
-Augmentation (augment=true, off by default): a far-field copy of every train clip at an SNR in
-augment_snr (10-30 dB), rendered to DATA_ROOT/wav/train/rvb1-<utt>.wav (1 s) with speaker
-rvb1-<speaker>, whole-file segments, and `utt2room` (`near` for the originals); as for the
-embedded corpus. On the full corpus that is ~94,000 files (~3 GB) and several minutes.
+Augmentation (augment=true, off by default): train_multi, the train set plus a far-field copy
+of every train clip at an SNR in augment_snr (10-30 dB), rendered to
+DATA_ROOT/wav/train_multi/rvb1-<utt>.wav (1 s) with speaker rvb1-<speaker>, whole-file
+segments, and `utt2room` (`near` for the originals); as for the embedded corpus (train stays
+near field; a rerun without augment removes train_multi). On the full corpus that is ~94,000
+files (~3 GB) and several minutes.
 Options (`speechkit prepare-corpus --opt NAME=VALUE`): silence_fraction=0.1, farfield=false,
 snrs=20,10,0, augment=false, augment_snr=10,30, seed=0, num_rooms=100.
 """
 import logging
 import re
 import shlex
-import shutil
 from pathlib import Path
 
 import soundfile as sf
@@ -270,13 +271,14 @@ class SetReader:
         return [self.clip(u) for u in kws.choose_pool(self.words(), seed, purpose)]
 
 
-def augment_train(data_root, tables, seed, num_rooms, snr_range):
-    """Add far-field copies (rvb1-...) of every train clip to `tables` (rendered wav files)."""
+def multi_condition_tables(data_root, tables, seed, num_rooms, snr_range):
+    """The train tables plus far-field copies (rvb1-...) of every train clip (rendered wav
+    files): train_multi's tables."""
     reader = SetReader(Path(data_root) / "train")
-    kws.fresh_wav_dir(data_root, "train")
     rows = kws.augmented_rows(data_root, reader.clips(reader.words()),
                               reader.clips(reader.silences()), reader.pool(seed, "train"),
                               seed, num_rooms, snr_range)
+    tables = {name: dict(table) for name, table in tables.items()}
     tables["utt2room"] = {utt: "near" for utt in tables["utt2spk"]}
     for r in rows:
         utt = r["utt"]
@@ -287,7 +289,7 @@ def augment_train(data_root, tables, seed, num_rooms, snr_range):
         tables["utt2word"][utt] = r["word"]
         tables["utt2dur"][utt] = f"{kws.CLIP_SAMPLES / SAMPLE_RATE:.4f}"
         tables["utt2room"][utt] = r["room"]
-    return len(rows)
+    return tables
 
 
 @register("speech_commands")
@@ -314,10 +316,12 @@ def prepare(src, data_root, silence_fraction=kws.SILENCE_FRACTION, farfield=Fals
         counts[split] = len(entries) + len(silence)
         if split == "train" and augment:
             # The near-field dir is written first: the copies are rendered from it.
-            counts[split] += augment_train(data_root, tables, seed, num_rooms, augment_snr)
-            DataDir(dest, tables).write(dest, replace=True)
+            multi = multi_condition_tables(data_root, tables, seed, num_rooms, augment_snr)
+            multi_dest = Path(data_root) / kws.MULTI_SET
+            DataDir(multi_dest, multi).write(multi_dest, replace=True)
+            counts[kws.MULTI_SET] = len(multi["utt2spk"])
         elif split == "train":
-            shutil.rmtree(Path(data_root) / kws.WAV_DIR / "train", ignore_errors=True)
+            kws.remove_set(data_root, kws.MULTI_SET)
     if not farfield:
         kws.remove_far_sets(data_root)
     else:
