@@ -14,8 +14,14 @@
                                a copy heard across a simulated room with background noise (a
                                synthetic kind, or your recordings under DIR such as musan/noise):
                                ids prefixed rvb1-, audio through `speechkit wav-farfield` pipes
+  voice [--prefix vc1] [--warp-range 0.88,1.12] [--f0-range -4,4] [--tilt-range -3,3]
+        [--telephone-prob 0.2] [--eq-db 6] [--seed N] SRC DEST
+                               a copy in other voices, one drawn per speaker (vocal-tract warp,
+                               F0 shift in semitones, tilt in dB/octave, random EQ, telephone
+                               band): ids prefixed vc1-, audio through `speechkit wav-voice`
+                               pipes, the voices in DEST/spk2voice
 
-speed, speed-3way and farfield validate DEST at the end (as Kaldi's, --no-feats --no-text).
+speed, speed-3way, farfield and voice validate DEST at the end (as Kaldi's, --no-feats --no-text).
 volume leaves a dir that is already volume-perturbed unchanged. speechkit.data.perturb lists
 the deliberate differences from Kaldi.
 """
@@ -25,7 +31,7 @@ from pathlib import Path
 
 from speechkit import cli as common
 from speechkit.corpus import room
-from speechkit.data import perturb
+from speechkit.data import perturb, voice
 from speechkit.data.validate import validate
 from speechkit.errors import SpeechkitError
 
@@ -64,6 +70,19 @@ def get_parser():
     p.add_argument("--noise-dir", metavar="DIR",
                    help="draw the noise from the .wav/.flac recordings under DIR instead")
     p.add_argument("--no-noise", action="store_true", help="reverberation only")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("src")
+    p.add_argument("dest")
+
+    p = sub.add_parser("voice", help="copy in other voices, one per speaker (writes spk2voice)")
+    p.add_argument("--prefix", default="vc1", help="id prefix, followed by '-' (vc1)")
+    p.add_argument("--warp-range", default="0.88,1.12",
+                   help="vocal-tract-length factors LO,HI (0.88,1.12; > 1: formants up)")
+    p.add_argument("--f0-range", default="-4,4", help="F0 shifts in semitones LO,HI (-4,4)")
+    p.add_argument("--tilt-range", default="-3,3", help="spectral tilts in dB/octave LO,HI (-3,3)")
+    p.add_argument("--telephone-prob", default="0.2",
+                   help="probability that a speaker is heard through a telephone band (0.2)")
+    p.add_argument("--eq-db", default="6", help="largest gain of the random EQ in dB (6; 0: none)")
     p.add_argument("--seed", type=int, default=0, help="random seed (0)")
     p.add_argument("src")
     p.add_argument("dest")
@@ -136,6 +155,25 @@ def _farfield(args):
     return _validated(args.dest, name)
 
 
+def _number(text, option):
+    if not _is_number(text):
+        raise SpeechkitError(f"{option} '{text}': must be a number")
+    return float(text)
+
+
+def _voice(args):
+    name = "perturb_data_dir_voice"
+    n = voice.voice(args.src, args.dest, args.prefix,
+                    voice.parse_range(args.warp_range, "--warp-range", positive=True),
+                    voice.parse_range(args.f0_range, "--f0-range"),
+                    voice.parse_range(args.tilt_range, "--tilt-range"),
+                    _number(args.telephone_prob, "--telephone-prob"),
+                    _number(args.eq_db, "--eq-db"), args.seed)
+    _say(name, f"generated a voice-perturbed version of the data in {args.src}, in {args.dest} "
+               f"({n} utterances, voices in {args.dest}/spk2voice)")
+    return _validated(args.dest, name)
+
+
 def _volume(args):
     name = "perturb_data_dir_volume"
     low, high = (perturb.parse_positive(getattr(args, f"scale_{end}"), f"--scale-{end}")
@@ -151,7 +189,23 @@ def _volume(args):
     return 0
 
 
+RANGE_OPTIONS = ("--warp-range", "--f0-range", "--tilt-range")
+
+
+def _joined_ranges(argv):
+    """`--f0-range -4,4` read as `--f0-range=-4,4`: argparse takes '-4,4' for an option."""
+    out = []
+    for arg in argv:
+        if out and out[-1] in RANGE_OPTIONS:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 @common.cli(PROG)
 def main(argv=None):
-    args = get_parser().parse_args(argv)
-    return {"volume": _volume, "farfield": _farfield}.get(args.op, _speed)(args)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = get_parser().parse_args(_joined_ranges(argv))
+    ops = {"volume": _volume, "farfield": _farfield, "voice": _voice}
+    return ops.get(args.op, _speed)(args)

@@ -54,15 +54,21 @@ def simulate(wav, rate, seed, snr=None, noise=None, noise_file=None):
     return room.add_noise(reverberant, noise, snr)[0]
 
 
-@common.cli("speechkit wav-farfield")
-def main(argv=None):
-    args = get_parser().parse_args(argv)
+def transform(samples, rate, args):
+    """(samples, rate) of the output (main() writes it; speechkit.io.inprocess runs it in-process).
+
+    Everything random is drawn from args.seed here, so both give the same samples."""
     if (args.snr is None) != (args.noise is None and args.noise_file is None):
         raise SpeechkitError("--snr and --noise/--noise-file go together: give both for noise, "
                              "neither for reverberation only")
-    samples, rate = read_audio(args.input)
     if samples.shape[1] != 1:
         raise SpeechkitError(f"{args.input}: {samples.shape[1]} channels; wav-farfield takes "
                              f"mono audio")
-    out = simulate(samples[:, 0], rate, args.seed, args.snr, args.noise, args.noise_file)
-    write_audio(args.output, out, rate)
+    return simulate(samples[:, 0], rate, args.seed, args.snr, args.noise, args.noise_file), rate
+
+
+@common.cli("speechkit wav-farfield")
+def main(argv=None):
+    args = get_parser().parse_args(argv)
+    samples, rate = read_audio(args.input)
+    write_audio(args.output, *transform(samples, rate, args))

@@ -29,9 +29,15 @@ def change_speed(samples, rate, factor):
     return resample(samples, rate * factor, rate)
 
 
+def transform(samples, rate, args):
+    """(samples, rate) of the output, from the input's and the parsed options: what main()
+    writes, and what speechkit.io.inprocess runs for a wav.scp pipe without a new process."""
+    factor = parse_positive(args.factor, "--factor")
+    return change_speed(samples, rate, factor), rate
+
+
 @common.cli("speechkit wav-speed")
 def main(argv=None):
     args = get_parser().parse_args(argv)
-    factor = parse_positive(args.factor, "--factor")
     samples, rate = read_audio(args.input)
-    write_audio(args.output, change_speed(samples, rate, factor), rate)
+    write_audio(args.output, *transform(samples, rate, args))

@@ -20,9 +20,13 @@ def get_parser():
     return parser
 
 
+def transform(samples, rate, args):
+    """(samples, rate) of the output (main() writes it; speechkit.io.inprocess runs it in-process)."""
+    return samples * parse_positive(args.scale, "--scale"), rate
+
+
 @common.cli("speechkit wav-volume")
 def main(argv=None):
     args = get_parser().parse_args(argv)
-    scale = parse_positive(args.scale, "--scale")
     samples, rate = read_audio(args.input)
-    write_audio(args.output, samples * scale, rate)
+    write_audio(args.output, *transform(samples, rate, args))

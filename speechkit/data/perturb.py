@@ -79,7 +79,7 @@ def pipe_through(entry, command):
     return f"{command} {entry} - |"
 
 
-def _load_source(src):
+def load_source(src):
     data = DataDir.load(src)
     for name in ("utt2spk", "wav.scp"):
         if name not in data:
@@ -88,7 +88,7 @@ def _load_source(src):
     return data
 
 
-def _check_dest(src, dest):
+def check_dest(src, dest):
     if Path(dest).resolve() == Path(src).resolve():
         raise SpeechkitError(f"{dest}: the destination must differ from the source {src}")
     if (Path(dest) / "feats.scp").is_file():
@@ -206,8 +206,8 @@ def _write_speed(data, durs, factor_text, dest):
 def speed(factor_text, src, dest):
     """Kaldi's perturb_data_dir_speed.sh FACTOR SRC DEST. -> utterances written."""
     parse_positive(factor_text, "speed factor")
-    data = _load_source(src)
-    _check_dest(src, dest)
+    data = load_source(src)
+    check_dest(src, dest)
     return _write_speed(data, durations(data), factor_text, dest)
 
 
@@ -217,8 +217,8 @@ def speed_3way(src, dest, always_include_prefix=False):
     The parts are written to DEST_speed1.0, DEST_speed0.9, DEST_speed1.1 and removed after the
     combination, as Kaldi does; an interrupted run leaves them, and a rerun rewrites them.
     """
-    data = _load_source(src)
-    _check_dest(src, dest)
+    data = load_source(src)
+    check_dest(src, dest)
     dest = Path(dest)
     durs = durations(data)
     parts = {f: dest.with_name(f"{dest.name}_speed{f}") for f in ("1.0", "0.9", "1.1")}
@@ -347,8 +347,8 @@ def farfield(src, dest, prefix="rvb1", snrs=("20", "15", "10", "5", "0"),
     """
     if not prefix or any(c.isspace() for c in prefix):
         raise SpeechkitError(f"--prefix '{prefix}': give a word without spaces, e.g. rvb1")
-    data = _load_source(src)
-    _check_dest(src, dest)
+    data = load_source(src)
+    check_dest(src, dest)
     noises, flag = ((noise_recordings(noise_dir), "--noise-file") if noise_dir
                     else (list(noise_kinds), "--noise"))
     # The new id is the key: copies under other prefixes (rvb1, rvb2, ...) get other rooms.

