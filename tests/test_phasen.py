@@ -147,6 +147,9 @@ def test_registered_and_bad_options_are_clear():
         PHASEN(**{**TINY, "hop_length": 40})
     with pytest.raises(SpeechkitError, match="stereo"):
         model()(torch.zeros(1, 2, 100))
+    for bad in (0, 1.5, "0.3", True):
+        with pytest.raises(SpeechkitError, match="model.loss_power must be in"):
+            PHASEN(**TINY, loss_power=bad)
 
 
 def test_parameter_counts(capsys):
@@ -184,6 +187,20 @@ def test_loss_hand_worked():
     assert loss(est, torch.tensor([1])) == pytest.approx(2 ** 0.6, rel=1e-9)
     est.zero_()              # against silence eps sets a floor of eps^0.15, 0.016 for 1e-12
     assert loss(est) == pytest.approx(2 ** 0.6, rel=0.02)
+
+
+def test_loss_power_option_reaches_the_loss():
+    """model.loss_power replaces the paper's 0.3 in loss_terms: an output at half the clean
+    magnitude, same phase, costs (1 - 0.5^p)^2 |S|^(2p) per bin (both terms alike)."""
+    torch.manual_seed(0)
+    clean = torch.randn(1, 1600)
+    for power in (0.3, 0.5, 1.0):
+        net = PHASEN(**TINY, loss_power=power)
+        out = {"spec": 0.5 * net.spectrum(clean)}
+        sums, bins = net.loss_terms(out, clean)
+        mag = net.spectrum(clean).abs().double()
+        expected = ((1 - 0.5 ** power) ** 2 * (mag.pow(2) + 1e-12).pow(power)).sum()
+        assert sums.item() == pytest.approx(expected.item(), rel=1e-4)
 
 
 @pytest.mark.parametrize("which", ["both", "noisy", "clean"])

@@ -5,11 +5,11 @@
 #   ./run.sh --stage 4 --stop-stage 5      resume from any stage (each stage is idempotent)
 #   ./run.sh --corpus yesno                Kaldi's yesno corpus (openslr 1), downloaded in stage 0
 #   ./run.sh --train-config conf/train_tiny.yaml --tag try1
-#   ./run.sh --speed-perturb true          train on Kaldi's 3-way speed + volume perturbation of
-#                                          train (data/train_sp)
-#   ./run.sh --voice-perturb true          add a copy of train in other voices (data/train_vc, or
-#                                          data/train_sp_vc with --speed-perturb true)
-# Neither is the default: at the 20-minute budget neither helped yet (RESULTS.md, issue 14).
+#   ./run.sh --speed-perturb false --voice-perturb false
+#                                          train on data/train alone; the default trains on
+#                                          data/train_sp_vc: Kaldi's 3-way speed + volume
+#                                          perturbation of train plus a copy in other voices, one
+#                                          copy of each utterance per epoch (train.copies: one)
 set -euo pipefail
 
 stage=0
@@ -21,8 +21,8 @@ train_config=conf/train.yaml
 seeds=1                  # one system per seed: exp/<config>[_<tag>]_seed<N>
 tag=
 beam=10                  # prefix beam for decoding (greedy is decoded too)
-speed_perturb=false      # add train at speeds 0.9 and 1.1, volume-perturbed (Kaldi's 3-way)
-voice_perturb=false      # add a copy of train in other voices (utils/data/perturb_data_dir_voice.sh)
+speed_perturb=true       # add train at speeds 0.9 and 1.1, volume-perturbed (Kaldi's 3-way)
+voice_perturb=true       # add a copy of train in other voices (utils/data/perturb_data_dir_voice.sh)
 ngpu=0
 # Embedded corpus size (speakers x utterances per speaker; dev/test speakers are unseen).
 num_speakers=130

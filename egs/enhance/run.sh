@@ -14,6 +14,8 @@ stage=0
 stop_stage=100
 corpus=embedded          # embedded | voicebank_demand
 nj=2                     # parallel jobs for corpus generation and scoring
+max_jobs=2               # trainings and enhancements at once, one thread each (steps/jobs.sh:
+                         # two 1-thread trainings give 1.5x the steps of one 2-thread training)
 configs="phasen phasen_noftb phasen_nocomm phasen_amp"   # conf/<name>.yaml
 seeds=1
 train_args=              # config overrides for every system, e.g. "train.epochs=2"
@@ -27,7 +29,7 @@ dev_speakers=2
 test_speakers=2
 utts_per_speaker=20
 seed=1
-help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|voicebank_demand] [--configs 'phasen phasen_amp'] [--seeds '1 2'] [--train-args ARGS] [--noise-dir DIR] [--noises white] [--nj N] [--ngpu N]"
+help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|voicebank_demand] [--configs 'phasen phasen_amp'] [--seeds '1 2'] [--train-args ARGS] [--noise-dir DIR] [--noises white] [--nj N] [--max-jobs N] [--ngpu N]"
 
 . ./path.sh
 . ./cmd.sh
@@ -58,13 +60,13 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: training $(echo $systems)"
   mkdir -p exp
   local/param_counts.py conf/phasen.yaml conf/phasen_paper.yaml | tee exp/param_counts.txt
-  steps/train.sh --cmd "$cuda_cmd" --ngpu "$ngpu" --train-args "$train_args" \
+  steps/train.sh --cmd "$cuda_cmd" --ngpu "$ngpu" --max-jobs "$max_jobs" --train-args "$train_args" \
     "$(for c in $configs; do echo conf/$c.yaml; done)" "$seeds" data/train data/dev
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   log "Stage 3: enhancing the test set (systems, the noisy input, the oracle IRM)"
-  steps/decode.sh --cmd "$decode_cmd" --decoder "speechkit enhance" "$systems" test
+  steps/decode.sh --cmd "$decode_cmd" --max-jobs "$max_jobs" --decoder "speechkit enhance" "$systems" test
   steps/decode.sh --cmd "$decode_cmd" --decoder "speechkit enhance --oracle noisy" noisy test
   steps/decode.sh --cmd "$decode_cmd" --decoder "speechkit enhance --oracle irm" oracle_irm test
 fi

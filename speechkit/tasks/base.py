@@ -25,7 +25,8 @@ from speechkit.errors import SpeechkitError
 from speechkit.features.config import FEATS_FILE
 from speechkit.features.frontend import load_frontend
 from speechkit.registry import Registry
-from speechkit.train.batching import BucketSampler
+from speechkit.io import read_dict
+from speechkit.train.batching import BucketSampler, CopySampler, copy_groups
 from speechkit.train.dataset import FeatureSet
 
 TASKS = Registry("task")
@@ -67,8 +68,29 @@ class Task(ABC):
 
     def sampler(self, dataset, train, world_size=1):
         conf = self.config["train"]
+        if conf["copies"] not in ("all", "one"):
+            raise SpeechkitError(f"train.copies must be 'all' (every copy every epoch) or 'one' "
+                                 f"(one copy of each utterance per epoch), got {conf['copies']!r}")
+        if train and conf["copies"] == "one":
+            return CopySampler(dataset.lengths, self.copy_groups(dataset), conf["batch_frames"],
+                               conf["max_batch"], world_size, conf["seed"])
         return BucketSampler(dataset.lengths, conf["batch_frames"], conf["max_batch"], world_size,
                              conf["seed"], shuffle=train)
+
+    def every_copy_only(self):
+        """For tasks with a sampler of their own, which does not draw copies: refuse
+        train.copies: one rather than ignore it."""
+        if self.config["train"]["copies"] != "all":
+            raise SpeechkitError(f"train.copies: {self.config['train']['copies']} is not "
+                                 f"supported by the {self.config.get('task')} task's sampler; "
+                                 f"use train.copies: all")
+
+    def copy_groups(self, dataset):
+        """{original utterance: its copies in the training set}, from the data dir's utt2uniq
+        (written by the perturb scripts; without one every utterance is its own original)."""
+        path = Path(dataset.data_dir) / "utt2uniq"
+        utt2uniq = read_dict(path) if path.is_file() else {}
+        return copy_groups(dataset.lengths, utt2uniq)
 
     @abstractmethod
     def collate(self, keys, dataset):

@@ -170,6 +170,7 @@ class EnhanceTask(Task):
                        self.config["train"]["preload"])
 
     def sampler(self, dataset, train, world_size=1):
+        self.every_copy_only()
         conf = self.config["train"]
         if not train:
             return BucketSampler(dataset.lengths, conf["batch_frames"], conf["max_batch"],

@@ -197,6 +197,7 @@ class McepVAETask(McepTask):
         return FrameSet(feats, self.speakers if self.conditioned else None, utt2spk)
 
     def sampler(self, dataset, train, world_size=1):
+        self.every_copy_only()
         conf = self.config["train"]
         size = conf["batch_frames"] if train else conf["dev_batch_frames"]
         return FrameSampler(len(dataset), size, conf["seed"], train, world_size)
@@ -313,6 +314,7 @@ class McepSeqAETask(McepTask):
         return WindowSet(self._features(part), self.window)
 
     def sampler(self, dataset, train, world_size=1):
+        self.every_copy_only()
         conf = self.config["train"]
         if self.window:  # windows reshuffled every epoch, max_batch of them per batch
             return WindowSampler(len(dataset), conf["max_batch"], conf["seed"], train, world_size)

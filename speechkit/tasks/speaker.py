@@ -198,6 +198,7 @@ class SpeakerTask(FeatureTask):
         return {u: ids[s] for u, s in utt2spk.items() if s in ids}
 
     def sampler(self, dataset, train, world_size=1):
+        self.every_copy_only()
         conf = self.config["train"]
         labels = {k: dataset.targets[k] for k in dataset.keys}
         return SpeakerBatches(labels, conf["speakers_per_batch"], conf["segments_per_speaker"],

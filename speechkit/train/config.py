@@ -23,7 +23,7 @@ DEFAULTS = {
               "scheduler": {"name": "plateau", "factor": 0.5, "patience": 1}},
     "train": {"epochs": 20, "seed": 1, "batch_frames": 20000, "max_batch": 64,
               "patience": 5, "keep_nbest": 5, "preload": True, "checkpoint_every": 0,
-              "amp": True, "log_every": 20, "num_threads": "auto"},
+              "amp": True, "log_every": 20, "num_threads": "auto", "copies": "all"},
 }
 
 
