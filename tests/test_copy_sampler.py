@@ -104,3 +104,18 @@ def test_tasks_with_their_own_sampler_refuse_copies_one():
     with pytest.raises(SpeechkitError, match="not supported by the enhance task's sampler"):
         Task.every_copy_only(task)
     Task.every_copy_only(SimpleNamespace(config={"task": "enhance", "train": {"copies": "all"}}))
+
+
+def test_exp_dir_made_before_the_copies_option_is_still_done(asr_data, tmp_path):
+    """A config.yaml saved before train.copies existed lacks the key; its run behaved as the
+    default (all), so a rerun finds the dir trained instead of calling the config changed."""
+    exp = tmp_path / "exp"
+    cmd = train_cmd(asr_data, exp, "train.epochs=1")
+    assert subprocess.run(cmd, text=True, capture_output=True, env=ENV).returncode == 0
+    saved = exp / "config.yaml"
+    lines = saved.read_text().splitlines()
+    saved.write_text("\n".join(line for line in lines if "copies:" not in line) + "\n")
+    again = subprocess.run(cmd, text=True, capture_output=True, env=ENV)
+    assert again.returncode == 0 and "already trained" in again.stderr
+    other = subprocess.run(cmd + ["train.copies=one"], text=True, capture_output=True, env=ENV)
+    assert other.returncode == 1 and "differs from this run's config at train.copies" in other.stderr

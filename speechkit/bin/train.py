@@ -74,12 +74,17 @@ def check_assets(task_cls, data):
             raise SpeechkitError(f"data.{key}: {data[key]} does not exist")
 
 
-def check_exp_dir(exp, config, resume):
-    """'new', 'resume' or 'done'; a different config in the same dir is an error."""
+def check_exp_dir(exp, config, resume, defaults=None):
+    """'new', 'resume' or 'done'; a different config in the same dir is an error.
+
+    A key the saved config lacks counts as its value in `defaults`: an option added after the
+    run was made defaults to the behaviour that run had (e.g. train.copies: all).
+    """
     saved_path = exp / "config.yaml"
     if not saved_path.exists():
         return "new"
-    changed = first_difference(read_saved(saved_path), config)
+    saved = read_saved(saved_path)
+    changed = first_difference(merge(defaults, saved) if defaults else saved, config)
     if changed:
         raise SpeechkitError(f"{saved_path} differs from this run's config at {changed}; use "
                              f"another --tag (exp dir) or remove {exp}")
@@ -137,7 +142,7 @@ def main(argv=None):
     common.setup_logging()
     task_cls, config = resolve_config(args)
     exp = Path(args.exp_dir)
-    status = check_exp_dir(exp, config, args.resume)
+    status = check_exp_dir(exp, config, args.resume, merge(DEFAULTS, task_cls.defaults))
     if status == "done":
         print(f"speechkit train: {exp} is already trained; nothing to do", file=sys.stderr)
         return 0
