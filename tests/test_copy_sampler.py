@@ -8,7 +8,7 @@ import pytest
 
 from speechkit.io import write_table
 from speechkit.train.batching import CopySampler, copy_groups, make_batches
-from test_train import ENV, asr_data, make_split, train_cmd  # noqa: F401 (fixture)
+from test_train import ENV, asr_data, train_cmd  # noqa: F401 (asr_data: fixture)
 
 
 def perturbed_lengths(n=30):
