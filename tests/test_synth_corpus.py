@@ -145,6 +145,29 @@ def test_audio_is_16k_mono_int16_and_not_silent(corpus):
         assert np.sqrt(np.mean((audio / 32768.0) ** 2)) > 0.01
 
 
+def test_lead_silence_and_noise_floor(corpus, tmp_path):
+    """The same speech, after 0.2-0.4 s of silence, over white noise at 30-40 dB SNR."""
+    outdir, rows = corpus
+    rec = generate(tmp_path / "rec", "--lead-silence", "0.2,0.4", "--noise-floor", "30,40")
+    plans = {u.utt: u for u in synth.plan(small_config(styles=("neutral", "happy", "sad", "angry"),
+                                                       lead_silence=(0.2, 0.4),
+                                                       noise_floor=(30.0, 40.0)))}
+    for row, new in zip(rows[:5], rec[:5]):
+        plan = plans[row["utt"]]
+        assert 0.2 <= plan.lead <= 0.4 and 30 <= plan.floor_snr <= 40
+        clean, _ = soundfile.read(row["path"], dtype="float64")
+        audio, rate = soundfile.read(new["path"], dtype="float64")
+        lead = round(plan.lead * rate)
+        assert len(audio) == lead + len(clean)
+        assert new["duration"] == pytest.approx(len(audio) / rate, abs=1e-4)
+        noise = np.concatenate([audio[:lead], audio[lead:] - clean])
+        snr = 10 * np.log10(np.mean(clean ** 2) / np.mean(noise ** 2))
+        assert snr == pytest.approx(plan.floor_snr, abs=0.3)  # int16 rounding aside
+    conf = synth.config_dict(small_config(lead_silence=(0.2, 0.4), noise_floor=(30.0, 40.0)))
+    assert conf["lead_silence"] == [0.2, 0.4] and conf["noise_floor"] == [30.0, 40.0]
+    assert "lead_silence" not in synth.config_dict(small_config())
+
+
 def test_rerun_replaces_a_bigger_corpus(tmp_path):
     outdir = tmp_path / "c"
     generate(outdir, "--num-speakers", "3", "--utts-per-speaker", "3")
@@ -152,6 +175,26 @@ def test_rerun_replaces_a_bigger_corpus(tmp_path):
     rows = generate(outdir, "--num-speakers", "3", "--utts-per-speaker", "2", nj=1)
     assert sorted(os.listdir(outdir / "wav")) == sorted(f"{r['utt']}.wav" for r in rows)
     assert len(rows) == 6
+
+
+def test_skip_if_made_keeps_only_a_corpus_of_the_same_options(tmp_path, capsys):
+    outdir = tmp_path / "c"
+    opts = ["--num-speakers", "3", "--utts-per-speaker", "2", "--skip-if-made"]
+    generate(outdir, *opts, nj=1)
+    before = digests(outdir)
+    wav = outdir / "wav" / "s001-0000.wav"
+    stamp = wav.stat().st_mtime_ns
+    capsys.readouterr()
+    generate(outdir, *opts, nj=1)
+    assert "already made with these options" in capsys.readouterr().err
+    assert wav.stat().st_mtime_ns == stamp
+    # Other options (here a leading silence): made afresh, not silently kept.
+    generate(outdir, *opts, "--lead-silence", "0.1", nj=1)
+    assert digests(outdir)["wav/s001-0000.wav"] != before["wav/s001-0000.wav"]
+    # An incomplete corpus (no manifest: interrupted) is made again too.
+    (outdir / "manifest.tsv").unlink()
+    generate(outdir, *opts, nj=1)
+    assert digests(outdir) == before
 
 
 # ---- the eSpeak binding ----
@@ -204,6 +247,9 @@ def test_parse_styles():
     (["--styles", "calm"], "unknown style"),
     (["--num-speakers", "900"], "voice/accent pairs"),
     (["--sample-rate", "100"], "--sample-rate"),
+    (["--lead-silence", "0.5,0.1"], "--lead-silence must be LO,HI"),
+    (["--noise-floor", "5,40"], "--noise-floor must be LO,HI"),
+    (["--noise-floor", "x"], "--noise-floor x: expected LO,HI"),
 ])
 def test_bad_input_is_one_line_error(tmp_path, capsys, args, message):
     assert synth_corpus.main([*args, str(tmp_path / "x")]) == 1

@@ -29,6 +29,8 @@ num_speakers=130
 dev_speakers=10
 test_speakers=20
 utts_per_speaker=24
+lead_silence=0,0.5       # seconds of silence before each utterance's speech (as recorded)
+noise_floor=30,50        # SNR (dB) of a white noise floor under each utterance; '' for none
 seed=1
 help_message="Usage: $0 [--stage N] [--stop-stage N] [--corpus embedded|yesno] [--train-config FILE] [--seeds '1 2'] [--tag TAG] [--speed-perturb true|false] [--voice-perturb true|false] [--nj N] [--beam N] [--ngpu N]"
 
@@ -44,7 +46,8 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   log "Stage 0: corpus ($corpus)"
   steps/make_corpus.sh --nj "$nj" --synth-opts "--profile digits --seed $seed \
     --num-speakers $num_speakers --dev-speakers $dev_speakers --test-speakers $test_speakers \
-    --utts-per-speaker $utts_per_speaker" "$corpus" corpus/$corpus
+    --utts-per-speaker $utts_per_speaker --lead-silence $lead_silence \
+    $([ -n "$noise_floor" ] && echo --noise-floor $noise_floor)" "$corpus" corpus/$corpus
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then

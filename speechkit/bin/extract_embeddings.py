@@ -77,7 +77,7 @@ def pool_groups(data, pool_file, utts):
 
 def embed_pooled(embedder, data, pool_file, out, num_trials, seed):
     """{pooled utt: embedding}, writing out/utt2spk and out/trials of the pooled utterances."""
-    feats = FeatureSet(data, embedder.md.cmvn_path, preload=False)
+    feats = FeatureSet(data, embedder.md.norm, preload=False)
     groups, speaker = pool_groups(data, pool_file, feats.lengths)
     embeddings = {key: embedder.from_features([np.concatenate([feats[u] for u in utts])])[0]
                   for key, utts in sorted(groups.items())}

@@ -14,11 +14,18 @@ Train speakers come first, then dev, then test: no test speaker is seen in train
 Prosody: each utterance's style is pulled towards neutral by a strength drawn from
 --style-strength (0 neutral, 1 the style as tabled), then gets its speaker's offsets and some
 per-utterance jitter (--pitch-jitter, --rate-jitter, --volume-jitter). Weaker styles and more
-jitter make the styles overlap, so emotion recognition on them is harder. The defaults make the
-corpus these options did not yet exist for, byte for byte.
+jitter make the styles overlap, so emotion recognition on them is harder.
+
+Recording: eSpeak starts speaking at its first sample and its pauses are digital zeros, which no
+microphone gives; --lead-silence puts silence before the speech and --noise-floor white noise
+under the whole utterance (a model trained without either inserts words into the leading
+silence of other synthesizers' and real recordings: egs/asr/RESULTS.md).
+
+The defaults make the corpus these options did not yet exist for, byte for byte.
 
 The same --seed and options give a byte-identical corpus, whatever --nj. A rerun regenerates
-everything; the manifest is written last, so its presence means the corpus is complete.
+everything (with --skip-if-made, only when OUTDIR's corpus was made with other options or is
+incomplete); the manifest is written last, so its presence means the corpus is complete.
 
 examples:
   speechkit synth-corpus data/synth
@@ -28,19 +35,23 @@ examples:
       --style-strength 0.4,1 --volume-jitter 0.2 corpus/emotion
   speechkit synth-corpus --profile sentences --parallel-texts 4 corpus/mcep   (parallel pairs)
 """
+import sys
+
 from speechkit import cli as common
 from speechkit.corpus import profiles, styles, synth
 from speechkit.errors import SpeechkitError
 
 
-def strength_range(text):
-    """'0.4,1' -> (0.4, 1.0); one number 'S' -> (S, S)."""
+def float_range(text, option="--style-strength", example="0.4,1"):
+    """'0.4,1' -> (0.4, 1.0); one number 'S' -> (S, S); '' -> () (none)."""
+    if not text:
+        return ()
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
         values = ()
     if len(values) not in (1, 2):
-        raise SpeechkitError(f"--style-strength {text}: expected LO,HI (e.g. 0.4,1) or one number")
+        raise SpeechkitError(f"{option} {text}: expected LO,HI (e.g. {example}) or one number")
     return values if len(values) == 2 else values * 2
 
 
@@ -84,9 +95,19 @@ def get_parser():
                         help="parallel data: every speaker also reads the same N sentences (its "
                         "first N utterances, in an order of its own); 0 leaves the corpus as "
                         "without this option (default: %(default)s)")
+    parser.add_argument("--lead-silence", default="{:g},{:g}".format(*defaults.lead_silence),
+                        metavar="LO,HI", help="seconds of silence before each utterance's "
+                        "speech, drawn uniformly from LO..HI (default: %(default)s)")
+    parser.add_argument("--noise-floor", default="", metavar="LO,HI",
+                        help="white noise under each utterance at an SNR drawn uniformly from "
+                        "LO..HI dB, as a microphone's noise floor (default: none)")
     parser.add_argument("--nj", type=int, default=None,
                         help="number of parallel jobs; does not change the output "
                         "(default: the number of CPUs)")
+    parser.add_argument("--skip-if-made", action="store_true",
+                        help="do nothing when OUTDIR already holds a complete corpus made with "
+                        "these options (its synth_config.json); any other corpus there is "
+                        "replaced")
     parser.add_argument("--verbose", "-v", action="count", default=0, help="more logging")
     return parser
 
@@ -99,7 +120,12 @@ def main(argv=None):
         seed=args.seed, profile=args.profile, num_speakers=args.num_speakers,
         dev_speakers=args.dev_speakers, test_speakers=args.test_speakers,
         utts_per_speaker=args.utts_per_speaker, styles=styles.parse_styles(args.styles),
-        sample_rate=args.sample_rate, style_strength=strength_range(args.style_strength),
+        sample_rate=args.sample_rate, style_strength=float_range(args.style_strength),
         pitch_jitter=args.pitch_jitter, rate_jitter=args.rate_jitter,
-        volume_jitter=args.volume_jitter, parallel_texts=args.parallel_texts)
+        volume_jitter=args.volume_jitter, parallel_texts=args.parallel_texts,
+        lead_silence=float_range(args.lead_silence, "--lead-silence", "0,0.5") or (0.0, 0.0),
+        noise_floor=float_range(args.noise_floor, "--noise-floor", "30,50"))
+    if args.skip_if_made and synth.is_made(cfg, args.outdir):
+        print(f"{args.outdir}: already made with these options, kept", file=sys.stderr)
+        return
     synth.synthesize(cfg, args.outdir, nj=args.nj)

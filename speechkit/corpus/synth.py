@@ -48,7 +48,7 @@ MAX_VOLUME = max(s.volume for s in styles.STYLES.values())
 # differ from these defaults, so that a corpus made without them stays byte-identical.
 OPTIONAL_DEFAULTS = {"style_strength": (1.0, 1.0), "pitch_jitter": UTT_PITCH_JITTER,
                      "rate_jitter": UTT_RATE_JITTER, "volume_jitter": 0.0,
-                     "parallel_texts": 0}
+                     "parallel_texts": 0, "lead_silence": (0.0, 0.0), "noise_floor": ()}
 WAV_DIR = "wav"
 MANIFEST = "manifest.tsv"
 CONFIG = "synth_config.json"
@@ -82,6 +82,11 @@ class CorpusConfig:
     volume_jitter: float = OPTIONAL_DEFAULTS["volume_jitter"]
     # Parallel data: every speaker also reads the same `parallel_texts` sentences (0: none).
     parallel_texts: int = OPTIONAL_DEFAULTS["parallel_texts"]
+    # As if recorded: silence before the speech, drawn from LO..HI seconds (eSpeak starts
+    # speaking at its first sample, which no microphone does), and white noise under the whole
+    # utterance at an SNR drawn from LO..HI dB (eSpeak's pauses are digital zeros; () for none).
+    lead_silence: tuple = OPTIONAL_DEFAULTS["lead_silence"]
+    noise_floor: tuple = OPTIONAL_DEFAULTS["noise_floor"]
 
     def validate(self):
         profiles.get_profile(self.profile)
@@ -99,6 +104,7 @@ class CorpusConfig:
         _check(8000 <= self.sample_rate <= 48000,
                f"--sample-rate must be within 8000..48000 Hz, not {self.sample_rate}")
         self._validate_prosody()
+        self._validate_recording()
         _check(0 <= self.parallel_texts <= self.utts_per_speaker,
                f"--parallel-texts must be within 0..--utts-per-speaker "
                f"({self.utts_per_speaker}), not {self.parallel_texts}")
@@ -114,6 +120,15 @@ class CorpusConfig:
             value = getattr(self, name)
             _check(0 <= value < 1, f"--{name.replace('_', '-')} must be within [0, 1), "
                    f"not {value}")
+
+    def _validate_recording(self):
+        lead, floor = tuple(self.lead_silence), tuple(self.noise_floor)
+        _check(len(lead) == 2 and 0 <= lead[0] <= lead[1] <= 5,
+               f"--lead-silence must be LO,HI seconds with 0 <= LO <= HI <= 5, not "
+               f"{','.join(map(str, lead))}")
+        _check(not floor or (len(floor) == 2 and 10 <= floor[0] <= floor[1] <= 90),
+               f"--noise-floor must be LO,HI dB SNR with 10 <= LO <= HI <= 90, not "
+               f"{','.join(map(str, floor))}")
 
     @property
     def train_speakers(self):
@@ -151,6 +166,9 @@ class Utterance:
     range: int
     volume: int
     noise_seed: int    # eSpeak's random generator, seeded per utterance
+    lead: float = 0.0              # seconds of silence before the speech
+    floor_snr: float | None = None  # SNR of the white noise floor in dB (None: none)
+    floor_seed: int = 0
 
     @property
     def path(self):
@@ -225,6 +243,10 @@ def _plan_utt(cfg, profile, speaker, utt, style_name):
     lo, hi = cfg.style_strength
     prosody = weakened(style, lo + (hi - lo) * extra.random())
     loudness = 1 + cfg.volume_jitter * (2 * extra.random() - 1)
+    # The recording options draw from a third stream, for the same reason.
+    rec = _rng(cfg, utt, "recording")
+    lead = round(uniform(rec, *cfg.lead_silence), 3)
+    floor_snr = round(uniform(rec, *cfg.noise_floor), 1) if cfg.noise_floor else None
     return Utterance(
         utt=utt, speaker=speaker.id, split=speaker.split, text=text, spoken=spoken,
         style=style.name, voice=speaker.voice, accent=speaker.accent,
@@ -233,7 +255,12 @@ def _plan_utt(cfg, profile, speaker, utt, style_name):
                     + randint(rng, -cfg.pitch_jitter, cfg.pitch_jitter), "pitch"),
         range=_clip(round(prosody["range"]) + speaker.range_offset, "range"),
         volume=_clip(min(MAX_VOLUME, round(prosody["volume"] * loudness)), "volume"),
-        noise_seed=randint(rng, 1, 2**31 - 1))
+        noise_seed=randint(rng, 1, 2**31 - 1), lead=lead, floor_snr=floor_snr,
+        floor_seed=randint(rec, 1, 2**31 - 1))
+
+
+def uniform(rng, lo, hi):
+    return lo + (hi - lo) * rng.random()
 
 
 def parallel_pool(cfg, profile):
@@ -304,6 +331,18 @@ def to_int16(audio, from_rate, to_rate):
     return np.clip(np.round(x * 32768), -32768, 32767).astype(np.int16)
 
 
+def as_recorded(audio, utt, sample_rate):
+    """int16 audio with the utterance's leading silence and noise floor (unchanged without)."""
+    if not utt.lead and utt.floor_snr is None:
+        return audio
+    x = np.concatenate([np.zeros(round(utt.lead * sample_rate)), audio.astype(np.float64)])
+    if utt.floor_snr is not None:
+        rms = np.sqrt(np.mean(np.square(audio.astype(np.float64))))
+        noise = np.random.default_rng(utt.floor_seed).standard_normal(len(x))
+        x += noise * rms * 10 ** (-utt.floor_snr / 20)
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
 def _write_wav(path, samples, sample_rate):
     tmp = f"{path}.tmp"
     soundfile.write(tmp, samples, sample_rate, subtype="PCM_16", format="WAV")
@@ -315,7 +354,8 @@ def _synth_shard_here(engine, shard, outdir, sample_rate):
     engine.set_voice(shard[0].accent, shard[0].voice)
     done = []
     for utt in shard:
-        audio = to_int16(synth_utt(engine, utt), engine.sample_rate, sample_rate)
+        audio = as_recorded(to_int16(synth_utt(engine, utt), engine.sample_rate, sample_rate),
+                            utt, sample_rate)
         _write_wav(os.path.join(outdir, utt.path), audio, sample_rate)
         done.append((utt.utt, len(audio)))
     return done
@@ -411,7 +451,7 @@ def _manifest_row(utt, num_samples, sample_rate):
 
 def config_dict(cfg):
     """The config as synth_config.json holds it: later options only where not their default."""
-    conf = dict(asdict(cfg), styles=list(cfg.styles), style_strength=list(cfg.style_strength))
+    conf = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()}
     for name, default in OPTIONAL_DEFAULTS.items():
         if conf[name] == (list(default) if isinstance(default, tuple) else default):
             del conf[name]
@@ -425,6 +465,17 @@ def _write_config(outdir, cfg, num_utts):
         json.dump(conf, f, indent=2, sort_keys=True)
         f.write("\n")
     os.replace(tmp, os.path.join(outdir, CONFIG))
+
+
+def is_made(cfg, outdir):
+    """Whether outdir holds a complete corpus of exactly this config (the manifest is last)."""
+    conf_path = os.path.join(outdir, CONFIG)
+    if not (os.path.isfile(os.path.join(outdir, MANIFEST)) and os.path.isfile(conf_path)):
+        return False
+    with open(conf_path, encoding="utf-8") as f:
+        made = json.load(f)
+    made.pop("num_utts", None)
+    return made == json.loads(json.dumps(config_dict(cfg)))
 
 
 def synthesize(cfg, outdir, nj=None):

@@ -58,6 +58,31 @@ def apply_cmvn(feats, stats, norm_means=True, norm_vars=False):
     return (feats * scale - mean * scale).astype(np.float32)
 
 
+class FeatureNorm:
+    """What training and inference both do to a (frames, D) feature matrix: global CMVN with the
+    training set's stats (means and variances), then, with utt_cmn, each utterance's own mean
+    taken out (ESPnet's utterance_mvn without variances; Kaldi's per-utterance apply-cmvn).
+    A fixed colouring of the spectrum (a microphone, a voice, a synthesizer) is a constant
+    offset in log-mel features; the utterance mean removes it."""
+
+    def __init__(self, cmvn=None, utt_cmn=False):
+        self.stats = read_stats_file(cmvn) if cmvn else None
+        self.utt_cmn = bool(utt_cmn)
+
+    @classmethod
+    def from_config(cls, data):
+        """From a config's `data` section: its `cmvn` stats file and `utt_cmn` switch."""
+        return cls(data.get("cmvn"), data.get("utt_cmn", False))
+
+    def __call__(self, feats):
+        if self.stats is not None:
+            feats = apply_cmvn(feats, self.stats, norm_vars=True)
+        if self.utt_cmn and len(feats):
+            feats = np.asarray(feats, np.float32)
+            feats = feats - feats.mean(axis=0, keepdims=True)
+        return feats
+
+
 def is_specifier(arg):
     """True for Kaldi rspecifiers/wspecifiers (`scp:x`, `ark,t:-`), false for plain file names."""
     head, sep, _ = arg.partition(":")

@@ -7,7 +7,7 @@ from speechkit.train.dataset import FeatureSet
 
 def decode_data_dir(frontend, data_dir, batch_frames=40000, max_batch=256):
     """{utt: result} for every utterance of data_dir/feats.scp."""
-    feats = FeatureSet(data_dir, frontend.md.cmvn_path, preload=False)
+    feats = FeatureSet(data_dir, frontend.md.norm, preload=False)
     results = {}
     for keys in progress(make_batches(feats.lengths, batch_frames, max_batch), desc="decode",
                          unit="batch"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from speechkit.errors import SpeechkitError
-from speechkit.features.cmvn import apply_cmvn, read_stats_file
+from speechkit.features.cmvn import FeatureNorm
 from speechkit.tasks import get_task
 from speechkit.train import checkpoint as ckpt
 from speechkit.train.config import read_saved
@@ -30,8 +30,7 @@ class ModelDir:
         self._point_at_assets(task_cls)
         self.task = task_cls(self.config, self.path)
         self.frontend = self.task.frontend
-        self.cmvn_path = self.config["data"].get("cmvn")
-        self.stats = read_stats_file(self.cmvn_path) if self.cmvn_path else None
+        self.norm = FeatureNorm.from_config(self.config["data"])
         self.device = torch.device(device)
         self.model = self.task.build_model(self.task.input_dim())
         self._load_weights(self._checkpoint(checkpoint))
@@ -67,4 +66,4 @@ class ModelDir:
     def features(self, waveform, sample_rate):
         """Normalised features of one waveform, as in training."""
         feats = self.frontend(waveform, sample_rate)
-        return feats if self.stats is None else apply_cmvn(feats, self.stats, norm_vars=True)
+        return self.norm(feats)

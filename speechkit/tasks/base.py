@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from speechkit.errors import SpeechkitError
+from speechkit.features.cmvn import FeatureNorm
 from speechkit.features.config import FEATS_FILE
 from speechkit.features.frontend import load_frontend
 from speechkit.registry import Registry
@@ -118,7 +119,8 @@ class FeatureTask(Task):
 
     def dataset(self, part):
         data_dir = Path(self.data[part])
-        dataset = FeatureSet(data_dir, self.data.get("cmvn"), self.config["train"]["preload"])
+        dataset = FeatureSet(data_dir, FeatureNorm.from_config(self.data),
+                             self.config["train"]["preload"])
         if dataset.dim != self.input_dim():
             raise SpeechkitError(f"{data_dir}/feats.scp: {dataset.dim}-dimensional features, but "
                                  f"{self.data['features']} describes {self.input_dim()}; "

@@ -29,7 +29,7 @@ import torch
 
 from speechkit.data.batch import pad
 from speechkit.errors import SpeechkitError
-from speechkit.features.cmvn import VAR_FLOOR, apply_cmvn, read_stats_file
+from speechkit.features.cmvn import VAR_FLOOR, FeatureNorm, apply_cmvn, read_stats_file
 from speechkit.features.mcep_frontend import McepFrontend, read_spk2lf0
 from speechkit.io import read_dict
 from speechkit.metrics.mcd import MCD_CONST
@@ -97,7 +97,7 @@ class McepTask(Task):
     def _features(self, part):
         """FeatureSet of data.<part> (CMVN applied), its dimension checked."""
         data_dir = self.data[part]
-        feats = FeatureSet(data_dir, self.data["cmvn"], preload=True)
+        feats = FeatureSet(data_dir, FeatureNorm(self.data["cmvn"]), preload=True)
         if feats.dim != self.frontend.dim:
             raise SpeechkitError(f"{data_dir}/feats.scp: {feats.dim}-dim mel-cepstra, but "
                                  f"{self.data['features']} describes {self.frontend.dim}; "

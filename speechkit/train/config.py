@@ -16,8 +16,9 @@ from speechkit.io.atomic import atomic_write_text
 DEFAULTS = {
     "task": None,
     # Task inputs: data dirs, the typed feature config (default <train>/feats.yaml), global
-    # CMVN stats; a task's defaults add its own keys (tokens, label_table, ...).
-    "data": {"train": None, "dev": None, "features": None, "cmvn": None},
+    # CMVN stats and whether each utterance's mean is removed after them (FeatureNorm); a
+    # task's defaults add its own keys (tokens, label_table, ...).
+    "data": {"train": None, "dev": None, "features": None, "cmvn": None, "utt_cmn": False},
     "model": {},
     "optim": {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "clip": 5.0,
               "scheduler": {"name": "plateau", "factor": 0.5, "patience": 1}},

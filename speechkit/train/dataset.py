@@ -1,11 +1,11 @@
-"""Features of a data dir for training: feats.scp with global CMVN, lengths, task targets."""
+"""Features of a data dir for training: feats.scp normalised (FeatureNorm), lengths, targets."""
 import logging
 from pathlib import Path
 
 import numpy as np
 
 from speechkit.errors import SpeechkitError, where
-from speechkit.features.cmvn import apply_cmvn, read_stats_file
+from speechkit.features.cmvn import FeatureNorm
 from speechkit.io import load_scp, read_dict
 
 log = logging.getLogger("speechkit.train")
@@ -18,10 +18,10 @@ class FeatureSet:
     without are dropped with a count in the log (Kaldi's fix_data_dir would do the same).
     """
 
-    def __init__(self, data_dir, cmvn=None, preload=True):
+    def __init__(self, data_dir, norm=None, preload=True):
         self.data_dir = Path(data_dir)
         self.feats = load_scp(self.data_dir / "feats.scp")
-        self.stats = read_stats_file(cmvn) if cmvn else None
+        self.norm = norm or FeatureNorm()
         self.lengths = self._lengths()
         self.keys = list(self.lengths)
         self.targets = None
@@ -51,7 +51,7 @@ class FeatureSet:
         except (OSError, ValueError, KeyError) as e:
             raise SpeechkitError(f"{where(self.data_dir / 'feats.scp', key=key)}: cannot read "
                                  f"features ({e})") from None
-        return apply_cmvn(mat, self.stats, norm_vars=True) if self.stats is not None else mat
+        return self.norm(mat)
 
     def __len__(self):
         return len(self.keys)
