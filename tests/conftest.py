@@ -1,4 +1,5 @@
 """Shared fixtures: tiny audio and data dirs built in tmp_path, no downloads."""
+import hashlib
 import os
 import shutil
 import subprocess
@@ -14,15 +15,31 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parents[1]
 
 
+_ROOT = logging.getLogger()
+_ROOT_STATE = (_ROOT.handlers[:], _ROOT.level)
+
+
 @pytest.fixture(autouse=True)
 def _restore_logging():
     """Commands called in-process set up logging (speechkit.cli.setup_logging replaces the root
-    handlers); put the root logger back after each test so that tests do not see each other's."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
+    handlers); after each test the root logger goes back to its state when the tests started,
+    not when this test started: a module-scoped fixture that ran a command sets up before this
+    one, and its handler would otherwise print into later tests' stderr."""
     yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    _ROOT.handlers[:] = _ROOT_STATE[0]
+    _ROOT.setLevel(_ROOT_STATE[1])
+
+
+def plan_digest(cfg):
+    """sha256 of the embedded corpus's plan for cfg (an utterance's audio is a function of its
+    plan entry alone), without the recording fields (lead, floor_snr, floor_seed), which came
+    last, after the digests the tests hold were taken."""
+    from dataclasses import astuple
+    from speechkit.corpus import synth
+    h = hashlib.sha256()
+    for u in synth.plan(cfg):
+        h.update(repr(astuple(u)[:-3]).encode())
+    return h.hexdigest()
 
 
 def tone(seconds=0.5, sr=16000, freq=440.0, seed=0):

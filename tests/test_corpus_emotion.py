@@ -9,14 +9,13 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import tone
+from conftest import plan_digest, tone
 from speechkit.bin import prepare_corpus, synth_corpus
 from speechkit.corpus import emodb, emotion, ravdess, styles, synth
 from speechkit.data.datadir import DataDir
@@ -377,16 +376,6 @@ def test_embedded_emotion_needs_styles_and_speakers(embedded, tmp_path, capsys):
 
 
 # ---- generator options: style strength, jitter ----
-
-RECORDING_FIELDS = 3  # lead, floor_snr, floor_seed: added last, after these digests were taken
-
-
-def plan_digest(cfg):
-    h = hashlib.sha256()
-    for u in synth.plan(cfg):
-        h.update(repr(astuple(u)[:-RECORDING_FIELDS]).encode())
-    return h.hexdigest()
-
 
 def test_default_corpus_is_unchanged_by_the_new_options():
     # sha256 of the plans as the generator made them before style_strength and the jitter

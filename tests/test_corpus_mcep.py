@@ -1,12 +1,12 @@
 """Corpora of the mcep recipe: synth-corpus --parallel-texts, embedded_mcep, cmu_arctic (fixture)."""
-import hashlib
-from dataclasses import astuple, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from conftest import plan_digest
 from speechkit.bin import prepare_corpus, synth_corpus
 from speechkit.corpus import cmu_arctic, manifest, synth
 from speechkit.corpus import mcep as mcep_corpus
@@ -15,13 +15,6 @@ from speechkit.io import read_dict
 
 SENTENCES = dict(seed=1, profile="sentences", num_speakers=6, dev_speakers=1, test_speakers=1,
                  utts_per_speaker=5)
-
-
-def plan_digest(cfg):
-    h = hashlib.sha256()
-    for u in synth.plan(cfg):
-        h.update(repr(astuple(u)).encode())
-    return h.hexdigest()
 
 
 # ---- synth-corpus --parallel-texts ----
