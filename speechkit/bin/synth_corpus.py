@@ -18,8 +18,8 @@ jitter make the styles overlap, so emotion recognition on them is harder.
 
 Recording: eSpeak starts speaking at its first sample and its pauses are digital zeros, which no
 microphone gives; --lead-silence puts silence before the speech and --noise-floor white noise
-under the whole utterance (a model trained without either inserts words into the leading
-silence of other synthesizers' and real recordings: egs/asr/RESULTS.md).
+under the whole utterance (an asr model trained without them inserted words into the leading
+silence of other synthesizers' speech: egs/asr/RESULTS.md).
 
 The defaults make the corpus these options did not yet exist for, byte for byte.
 
