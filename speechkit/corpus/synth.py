@@ -240,8 +240,7 @@ def _plan_utt(cfg, profile, speaker, utt, style_name):
     # stay what they were before these options existed. With the defaults (strength exactly 1,
     # no volume jitter) every value below equals the tabled style's.
     extra = _rng(cfg, utt, "strength")
-    lo, hi = cfg.style_strength
-    prosody = weakened(style, lo + (hi - lo) * extra.random())
+    prosody = weakened(style, uniform(extra, *cfg.style_strength))
     loudness = 1 + cfg.volume_jitter * (2 * extra.random() - 1)
     # The recording options draw from a third stream, for the same reason.
     rec = _rng(cfg, utt, "recording")

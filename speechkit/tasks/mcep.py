@@ -29,7 +29,7 @@ import torch
 
 from speechkit.data.batch import pad
 from speechkit.errors import SpeechkitError
-from speechkit.features.cmvn import VAR_FLOOR, FeatureNorm, apply_cmvn, read_stats_file
+from speechkit.features.cmvn import VAR_FLOOR, FeatureNorm, apply_cmvn
 from speechkit.features.mcep_frontend import McepFrontend, read_spk2lf0
 from speechkit.io import read_dict
 from speechkit.metrics.mcd import MCD_CONST
@@ -64,7 +64,8 @@ class McepTask(Task):
         if not self.data.get("cmvn"):
             raise SpeechkitError("data.cmvn is not set: the mcep tasks normalise with the training "
                                  "set's global stats (speechkit compute-cmvn-stats)")
-        self.cmvn_stats = read_stats_file(self.data["cmvn"])
+        self.norm = FeatureNorm(self.data["cmvn"])  # read once, for every FeatureSet too
+        self.cmvn_stats = self.norm.stats
         self.mean, self.std = mean_std(self.cmvn_stats)
         self.spk2lf0 = read_spk2lf0(self.data["spk2lf0"]) if self.data.get("spk2lf0") else {}
         self.speakers = sorted(self.spk2lf0)
@@ -97,7 +98,7 @@ class McepTask(Task):
     def _features(self, part):
         """FeatureSet of data.<part> (CMVN applied), its dimension checked."""
         data_dir = self.data[part]
-        feats = FeatureSet(data_dir, FeatureNorm(self.data["cmvn"]), preload=True)
+        feats = FeatureSet(data_dir, self.norm, preload=True)
         if feats.dim != self.frontend.dim:
             raise SpeechkitError(f"{data_dir}/feats.scp: {feats.dim}-dim mel-cepstra, but "
                                  f"{self.data['features']} describes {self.frontend.dim}; "
