@@ -16,7 +16,9 @@ from speechkit.bin import score_enhance
 from speechkit.infer.enhance import Enhancer
 from speechkit.metrics.enhance import si_sdr
 from speechkit.nn.phasen import PHASEN, SMALL
-from speechkit.tasks.enhance import CropSampler, batch_si_sdr
+from speechkit.corpus.enhance import measure_snr
+from speechkit.errors import SpeechkitError
+from speechkit.tasks.enhance import CropSampler, PairSet, _snr_range, batch_si_sdr, remix
 
 RATE = 16000
 
@@ -63,6 +65,36 @@ def test_crop_sampler_is_a_pure_function_of_seed_and_epoch():
     # the long utterance gets another crop in another epoch
     start_of = lambda batches: {u: s for b in batches for u, s, _ in b}["u4"]  # noqa: E731
     assert len({start_of(sampler.batches(e)) for e in range(1, 6)}) > 1
+
+
+def test_remixing_puts_other_pairs_noise_at_the_drawn_snr(tmp_path):
+    rng = np.random.default_rng(0)
+    specs = {}
+    for i, seconds in enumerate([1.5, 2.0, 0.5, 1.0]):
+        clean = speech_like(seconds, i)
+        noise = (0.02 * (i + 1) * rng.standard_normal(len(clean))).astype(np.float32)
+        specs[f"u{i}"] = (clean + noise, clean, RATE)
+    pairs = write_pairs(tmp_path / "d", specs)
+    (pairs / "wav.scp").write_text("".join(f"u{i} {pairs}/u{i}.est.wav\n" for i in range(4)))
+    data = PairSet(pairs, "utt2clean", RATE)
+    plain = CropSampler(data.lengths, RATE, 2, seed=5).batches(3)
+    mixed = CropSampler(data.lengths, RATE, 2, seed=5, remix_snr=(0, 15)).batches(3)
+    # The crops are those without remixing; each gets another pair's noise and an SNR in range.
+    assert [[c[:3] for c in b] for b in mixed] == plain
+    for utt, start, n, other, noise_start, snr in (c for b in mixed for c in b):
+        assert other != utt and 0 <= snr <= 15
+        clean = data[utt][1][start:start + n]
+        noisy = remix(data, clean, utt, other, noise_start, snr)
+        residual = noisy - clean
+        source = np.resize((data[other][0] - data[other][1])[noise_start:noise_start + n], n)
+        assert np.allclose(residual / np.std(residual), source / np.std(source), atol=1e-4)
+        # White noise: the SNR over the crop's active speech, as the corpus measures it, is the
+        # drawn one to within the noise's own fluctuation.
+        assert abs(measure_snr(clean, noisy, RATE) - snr) < 0.3
+    assert _snr_range(None) is None and _snr_range([0, 15]) == (0.0, 15.0)
+    for bad in ([15, 0], [0], "5", [0, float("nan")]):
+        with pytest.raises(SpeechkitError, match="data.remix_snr must be"):
+            _snr_range(bad)
 
 
 def test_batch_si_sdr_matches_the_metric_on_each_padded_row():

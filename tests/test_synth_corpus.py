@@ -168,6 +168,27 @@ def test_lead_silence_and_noise_floor(corpus, tmp_path):
     assert "lead_silence" not in synth.config_dict(small_config())
 
 
+def test_variant_jitter_gives_every_speaker_its_own_voice(corpus, tmp_path):
+    _, plain = corpus
+    rows = generate(tmp_path / "own", "--variant-jitter", "1", nj=1)
+    utts = synth.plan(small_config(styles=("neutral", "happy", "sad", "angry"),
+                                   variant_jitter=1.0))
+    assert {u.variant for u in utts} == {f"sk_s00{i}" for i in range(1, 7)}
+    assert [u.voice for u in utts] == [r["voice"] for r in plain]  # the presets they come from
+    files = sorted(os.listdir(tmp_path / "own" / synth.VARIANT_DIR))
+    assert files == [f"sk_s00{i}" for i in range(1, 7)]
+    # Same words, same prosody, another vocal tract: the audio differs, the transcript does not.
+    for own, base in zip(rows, plain):
+        assert own["text"] == base["text"]
+    a = soundfile.read(rows[0]["path"], dtype="int16")[0]
+    b = soundfile.read(plain[0]["path"], dtype="int16")[0]
+    assert len(a) != len(b) or not np.array_equal(a, b)
+    generate(tmp_path / "own", nj=1)  # the same dir without the option: no variants left behind
+    assert not (tmp_path / "own" / synth.VARIANT_DIR).exists()
+    assert synth.config_dict(small_config(variant_jitter=0.5))["variant_jitter"] == 0.5
+    assert "variant_jitter" not in synth.config_dict(small_config())
+
+
 def test_rerun_replaces_a_bigger_corpus(tmp_path):
     outdir = tmp_path / "c"
     generate(outdir, "--num-speakers", "3", "--utts-per-speaker", "3")
@@ -250,6 +271,7 @@ def test_parse_styles():
     (["--lead-silence", "0.5,0.1"], "--lead-silence must be LO,HI"),
     (["--noise-floor", "5,40"], "--noise-floor must be LO,HI"),
     (["--noise-floor", "x"], "--noise-floor x: expected LO,HI"),
+    (["--variant-jitter", "1.5"], "--variant-jitter must be within 0..1"),
 ])
 def test_bad_input_is_one_line_error(tmp_path, capsys, args, message):
     assert synth_corpus.main([*args, str(tmp_path / "x")]) == 1

@@ -1,10 +1,12 @@
-"""Regenerate the listening samples and the spectrogram picture of docs/augmentation/voice.md.
+"""Regenerate the listening samples and the spectrogram pictures of docs/augmentation/voice.md.
 
   tools/venv/bin/python docs/augmentation/make_voice_examples.py
 
 One short utterance of the embedded corpus (`speechkit synth-corpus`, written to a temporary
-dir) goes through `speechkit wav-voice` once per effect of the page; the wavs (16 kHz, 16-bit,
-under 3 s so each stays under 100 KB) and voice_spectrograms.png are written next to this file.
+dir) goes through `speechkit wav-voice` once per effect of the page, and is synthesised again
+with the speaker's own eSpeak variant (`synth-corpus --variant-jitter`); the wavs (16 kHz, 16-bit,
+under 3 s so each stays under 100 KB), voice_spectrograms.png and variant_spectrograms.png are
+written next to this file.
 """
 import shutil
 import subprocess
@@ -27,35 +29,41 @@ EXAMPLES = [  # file stem, wav-voice options, title
      "tilt -3 dB/oct + EQ"),
     ("voice_telephone", ["--band", "telephone"], "telephone band"),
 ]
+VARIANTS = [  # file stem, synth-corpus options, title
+    ("voice_original", [], "preset variant"),
+    ("variant_jitter0.5", ["--variant-jitter", "0.5"], "own variant, jitter 0.5"),
+    ("variant_jitter1", ["--variant-jitter", "1"], "own variant, jitter 1"),
+]
 
 
-def utterance(workdir):
-    """The first utterance of a one-speaker embedded corpus, cut to MAX_SECONDS."""
-    corpus = workdir / "corpus"
+def utterance(workdir, path, options=()):
+    """The first utterance of a one-speaker embedded corpus, cut to MAX_SECONDS, into path."""
+    corpus = workdir / path.stem
     subprocess.run(SPEECHKIT + ["synth-corpus", "--profile", "sentences", "--num-speakers", "1",
                                 "--dev-speakers", "0", "--test-speakers", "0",
-                                "--utts-per-speaker", "1", "--nj", "1", str(corpus)], check=True)
+                                "--utts-per-speaker", "1", "--nj", "1", *options, str(corpus)],
+                   check=True)
     wav, rate = sf.read(str(next((corpus / "wav").glob("*.wav"))))
     assert rate == 16000, rate
-    path = workdir / "utt.wav"
     sf.write(str(path), wav[:int(MAX_SECONDS * rate)], rate, subtype="PCM_16")
     return path
 
 
-def spectrograms(paths, titles, out):
-    """Log spectrograms in a 2 x 3 grid, on one colour scale (a few colours keep the PNG small)."""
+def spectrograms(paths, titles, out, rows):
+    """Log spectrograms in a rows x 3 grid, on one colour scale (few colours keep the PNG small)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.signal import spectrogram
-    fig, axes = plt.subplots(2, 3, figsize=(9, 4.6), sharex=True, sharey=True)
+    fig, axes = plt.subplots(rows, 3, figsize=(9, 2.3 * rows), sharex=True, sharey=True,
+                             squeeze=False)
     for ax, path, title in zip(axes.flat, paths, titles):
         wav, rate = sf.read(str(path))
         freqs, times, power = spectrogram(wav, rate, nperseg=512, noverlap=384)
         ax.pcolormesh(times, freqs / 1000, 10 * np.log10(power + 1e-12), vmin=-100, vmax=-40,
                       cmap=plt.get_cmap("magma", 16), shading="auto")
         ax.set_title(title, fontsize=9)
-    for ax in axes[1]:
+    for ax in axes[-1]:
         ax.set_xlabel("time (s)", fontsize=8)
     for ax in axes[:, 0]:
         ax.set_ylabel("kHz", fontsize=8)
@@ -65,7 +73,7 @@ def spectrograms(paths, titles, out):
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        source = utterance(Path(tmp))
+        source = utterance(Path(tmp), Path(tmp) / "utt.wav")
         paths = []
         for stem, options, _ in EXAMPLES:
             path = HERE / f"{stem}.wav"
@@ -75,7 +83,10 @@ def main():
             else:
                 shutil.copy(source, path)
             paths.append(path)
-    spectrograms(paths, [title for _, _, title in EXAMPLES], HERE / "voice_spectrograms.png")
+        spectrograms(paths, [title for _, _, title in EXAMPLES], HERE / "voice_spectrograms.png", 2)
+        paths = [utterance(Path(tmp), HERE / f"{stem}.wav", options) if options
+                 else HERE / f"{stem}.wav" for stem, options, _ in VARIANTS]
+    spectrograms(paths, [title for _, _, title in VARIANTS], HERE / "variant_spectrograms.png", 1)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ microphone gives; --lead-silence puts silence before the speech and --noise-floo
 under the whole utterance (an asr model trained without them inserted words into the leading
 silence of other synthesizers' speech: egs/asr/RESULTS.md).
 
+Voices: a speaker is one of eSpeak's ~100 preset variants crossed with an accent; with
+--variant-jitter every speaker gets a variant of its own, its preset with the formants (a
+vocal-tract length), roughness, flutter, voicing and breath drawn (docs/augmentation/voice.md).
+
 The defaults make the corpus these options did not yet exist for, byte for byte.
 
 The same --seed and options give a byte-identical corpus, whatever --nj. A rerun regenerates
@@ -101,6 +105,11 @@ def get_parser():
     parser.add_argument("--noise-floor", default="", metavar="LO,HI",
                         help="white noise under each utterance at an SNR drawn uniformly from "
                         "LO..HI dB, as a microphone's noise floor (default: none)")
+    parser.add_argument("--variant-jitter", type=float, default=defaults.variant_jitter,
+                        metavar="X", help="every speaker its own eSpeak variant: the preset's "
+                        "formant frequencies, heights and widths, roughness, flutter, voicing "
+                        "and breath drawn by up to X (0..1) of their ranges; the variant files "
+                        "are kept in OUTDIR/variants (default: %(default)s, the presets)")
     parser.add_argument("--nj", type=int, default=None,
                         help="number of parallel jobs; does not change the output "
                         "(default: the number of CPUs)")
@@ -124,7 +133,8 @@ def main(argv=None):
         pitch_jitter=args.pitch_jitter, rate_jitter=args.rate_jitter,
         volume_jitter=args.volume_jitter, parallel_texts=args.parallel_texts,
         lead_silence=float_range(args.lead_silence, "--lead-silence", "0,0.5") or (0.0, 0.0),
-        noise_floor=float_range(args.noise_floor, "--noise-floor", "30,50"))
+        noise_floor=float_range(args.noise_floor, "--noise-floor", "30,50"),
+        variant_jitter=args.variant_jitter)
     if args.skip_if_made and synth.is_made(cfg, args.outdir):
         print(f"{args.outdir}: already made with these options, kept", file=sys.stderr)
         return

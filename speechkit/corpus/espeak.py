@@ -39,9 +39,10 @@ def data_path():
 
 
 @functools.lru_cache(maxsize=None)
-def list_variants():
-    """Names of the voice variants (the `+name` part of a voice), plain-sorted."""
-    return tuple(sorted(os.listdir(os.path.join(data_path(), "voices", "!v"))))
+def list_variants(data=None):
+    """Names of the voice variants (the `+name` part of a voice) of an espeak-ng-data folder
+    (the shipped one by default), plain-sorted."""
+    return tuple(sorted(os.listdir(os.path.join(data or data_path(), "voices", "!v"))))
 
 
 def has_accent(accent):
@@ -53,8 +54,10 @@ def has_accent(accent):
 class Espeak:
     """The eSpeak NG library, initialised for synchronous synthesis into memory."""
 
-    def __init__(self, seed=None):
-        lib_path, data = library_paths()
+    def __init__(self, seed=None, data=None):
+        """data: an espeak-ng-data folder other than the shipped one (e.g. with own variants)."""
+        lib_path, shipped = library_paths()
+        self.data = data = data or shipped
         self.lib = ctypes.CDLL(lib_path)
         self._declare()
         # The path argument is the folder that holds espeak-ng-data.
@@ -101,7 +104,7 @@ class Espeak:
         """Select a language voice ('en-us') and optionally a variant ('m3', 'f2', ...)."""
         name = accent if not variant else f"{accent}+{variant}"
         # eSpeak silently ignores an unknown variant; an unknown language is an error.
-        if variant and variant not in list_variants():
+        if variant and variant not in list_variants(self.data):
             raise SpeechkitError(f"eSpeak has no voice variant '{variant}'")
         if self.lib.espeak_SetVoiceByName(name.encode()) != 0:
             raise SpeechkitError(f"eSpeak has no voice '{name}'")

@@ -14,6 +14,8 @@ import logging
 import multiprocessing
 import os
 import random
+import shutil
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass, replace
@@ -22,7 +24,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from speechkit.corpus import espeak, manifest, profiles, styles
+from speechkit.corpus import espeak, espeak_variants, manifest, profiles, styles
 from speechkit.corpus.profiles import randint, shuffled
 from speechkit.errors import SpeechkitError
 from speechkit.progress import progress
@@ -48,8 +50,10 @@ MAX_VOLUME = max(s.volume for s in styles.STYLES.values())
 # differ from these defaults, so that a corpus made without them stays byte-identical.
 OPTIONAL_DEFAULTS = {"style_strength": (1.0, 1.0), "pitch_jitter": UTT_PITCH_JITTER,
                      "rate_jitter": UTT_RATE_JITTER, "volume_jitter": 0.0,
-                     "parallel_texts": 0, "lead_silence": (0.0, 0.0), "noise_floor": ()}
+                     "parallel_texts": 0, "lead_silence": (0.0, 0.0), "noise_floor": (),
+                     "variant_jitter": 0.0}
 WAV_DIR = "wav"
+VARIANT_DIR = "variants"  # the speakers' own eSpeak variant files, with variant_jitter
 MANIFEST = "manifest.tsv"
 CONFIG = "synth_config.json"
 # Utterances synthesised in one process one after another. An utterance's audio depends on the
@@ -87,6 +91,9 @@ class CorpusConfig:
     # utterance at an SNR drawn from LO..HI dB (eSpeak's pauses are digital zeros; () for none).
     lead_silence: tuple = OPTIONAL_DEFAULTS["lead_silence"]
     noise_floor: tuple = OPTIONAL_DEFAULTS["noise_floor"]
+    # Every speaker its own eSpeak variant: its preset's formants, roughness, flutter, voicing
+    # and breath drawn by up to this fraction of their range (espeak_variants; 0: the preset).
+    variant_jitter: float = OPTIONAL_DEFAULTS["variant_jitter"]
 
     def validate(self):
         profiles.get_profile(self.profile)
@@ -129,6 +136,8 @@ class CorpusConfig:
         _check(not floor or (len(floor) == 2 and 10 <= floor[0] <= floor[1] <= 90),
                f"--noise-floor must be LO,HI dB SNR with 10 <= LO <= HI <= 90, not "
                f"{','.join(map(str, floor))}")
+        _check(0 <= self.variant_jitter <= 1,
+               f"--variant-jitter must be within 0..1, not {self.variant_jitter}")
 
     @property
     def train_speakers(self):
@@ -169,6 +178,7 @@ class Utterance:
     lead: float = 0.0              # seconds of silence before the speech
     floor_snr: float | None = None  # SNR of the white noise floor in dB (None: none)
     floor_seed: int = 0
+    variant: str = ""              # the speaker's own eSpeak variant ("": the preset `voice`)
 
     @property
     def path(self):
@@ -255,7 +265,24 @@ def _plan_utt(cfg, profile, speaker, utt, style_name):
         range=_clip(round(prosody["range"]) + speaker.range_offset, "range"),
         volume=_clip(min(MAX_VOLUME, round(prosody["volume"] * loudness)), "volume"),
         noise_seed=randint(rng, 1, 2**31 - 1), lead=lead, floor_snr=floor_snr,
-        floor_seed=randint(rec, 1, 2**31 - 1))
+        floor_seed=randint(rec, 1, 2**31 - 1),
+        variant=own_variant(speaker) if cfg.variant_jitter else "")
+
+
+def own_variant(speaker):
+    return f"sk_{speaker.id}"
+
+
+def speaker_variants(cfg):
+    """{variant name: variant file text} of every speaker's own eSpeak variant."""
+    out = {}
+    for speaker in make_speakers(cfg):
+        with open(os.path.join(espeak.data_path(), "voices", "!v", speaker.voice),
+                  encoding="utf-8") as f:
+            preset = f.read()
+        out[own_variant(speaker)] = espeak_variants.jittered(
+            preset, own_variant(speaker), _rng(cfg, speaker.id, "variant"), cfg.variant_jitter)
+    return out
 
 
 def uniform(rng, lo, hi):
@@ -304,9 +331,9 @@ def plan(cfg):
 _ENGINE = None
 
 
-def _init_worker():
+def _init_worker(data=None):
     global _ENGINE
-    _ENGINE = espeak.Espeak(seed=1)
+    _ENGINE = espeak.Espeak(seed=1, data=data)
     # Load the English dictionary once here rather than in every forked child.
     _ENGINE.set_voice("en")
 
@@ -350,7 +377,7 @@ def _write_wav(path, samples, sample_rate):
 
 def _synth_shard_here(engine, shard, outdir, sample_rate):
     """Synthesise one shard (utterances of one speaker) in this process; [(utt, num_samples)]."""
-    engine.set_voice(shard[0].accent, shard[0].voice)
+    engine.set_voice(shard[0].accent, shard[0].variant or shard[0].voice)
     done = []
     for utt in shard:
         audio = as_recorded(to_int16(synth_utt(engine, utt), engine.sample_rate, sample_rate),
@@ -408,14 +435,14 @@ def default_nj():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def _run_workers(utts, outdir, sample_rate, nj):
-    """{utt: num_samples}, synthesised by nj spawned workers."""
+def _run_workers(utts, outdir, sample_rate, nj, data=None):
+    """{utt: num_samples}, synthesised by nj spawned workers (eSpeak data from `data`)."""
     jobs = [(shard, outdir, sample_rate) for shard in make_shards(utts)]
     nj = max(1, min(nj, len(jobs)))
     num_samples = {}
     ctx = multiprocessing.get_context("spawn")
     with progress(total=len(utts), desc="synth-corpus") as bar, \
-            ctx.Pool(nj, initializer=_init_worker) as pool:
+            ctx.Pool(nj, initializer=_init_worker, initargs=(data,)) as pool:
         for done in pool.imap_unordered(_synth_shard, jobs):
             num_samples.update(done)
             bar.update(len(done))
@@ -428,6 +455,8 @@ def _prepare_outdir(outdir):
     for name in (MANIFEST, CONFIG):
         if os.path.exists(os.path.join(outdir, name)):
             os.remove(os.path.join(outdir, name))
+    # An earlier run's own variants are not this corpus's (it may have none).
+    shutil.rmtree(os.path.join(outdir, VARIANT_DIR), ignore_errors=True)
 
 
 def _remove_stale(outdir, utts):
@@ -477,6 +506,18 @@ def is_made(cfg, outdir):
     return made == json.loads(json.dumps(config_dict(cfg)))
 
 
+def _own_variants(cfg, outdir, tmp):
+    """Write the speakers' variants to outdir/variants (the record) and an eSpeak data folder
+    in tmp that has them; returns that folder."""
+    variants = speaker_variants(cfg)
+    folder = os.path.join(outdir, VARIANT_DIR)
+    os.makedirs(folder, exist_ok=True)
+    for name, text in variants.items():
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return espeak_variants.data_with_variants(espeak.data_path(), tmp, variants)
+
+
 def synthesize(cfg, outdir, nj=None):
     """Generate the corpus into outdir (wav/, manifest.tsv, synth_config.json); returns the rows.
 
@@ -488,7 +529,9 @@ def synthesize(cfg, outdir, nj=None):
     _check(nj >= 1, f"--nj must be >= 1, not {nj}")
     _prepare_outdir(outdir)
     start = time.perf_counter()
-    num_samples = _run_workers(utts, outdir, cfg.sample_rate, nj)
+    with tempfile.TemporaryDirectory(prefix="speechkit-espeak-") as tmp:
+        data = _own_variants(cfg, outdir, tmp) if cfg.variant_jitter else None
+        num_samples = _run_workers(utts, outdir, cfg.sample_rate, nj, data)
     elapsed = time.perf_counter() - start
     _remove_stale(outdir, utts)
     rows = [_manifest_row(u, num_samples[u.utt], cfg.sample_rate) for u in utts]

@@ -12,6 +12,13 @@ crops are drawn by CropSampler from numpy's generator seeded with (seed, epoch) 
 epoch's crops are a pure function of (seed, epoch): a resumed run replays them exactly and DDP
 ranks agree without sharing state. Dev takes whole utterances in length buckets.
 
+Remixing (`data.remix_snr: [LO, HI]`, off by default): every training crop gets new noise, the
+residual (noisy - clean) of another training pair at a random start, scaled to an SNR drawn
+uniformly from LO..HI dB over the active speech of the crop's utterance (as the corpus mixes,
+speechkit.corpus.enhance.measure_snr). A small corpus then offers a new mixture each epoch
+instead of the same pairs again ("dynamic mixing"); the draws come from a generator of their
+own seeded with (seed, epoch), so the crops themselves are those without remixing.
+
 Loss: PHASEN's 0.5 MSE of compressed magnitudes + 0.5 MSE of compressed complex spectra,
 summed over the real T-F bins of each utterance; the weight returned is the number of those
 bins, so the trainer's loss is the paper's per-bin mean. Dev also reports the mean SI-SDR of
@@ -23,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from speechkit.corpus.enhance import active_mask
 from speechkit.errors import SpeechkitError
 from speechkit.io import AudioTable
 from speechkit.nn.phasen import parameter_summary
@@ -64,6 +72,7 @@ class PairSet:
         self.clean = AudioTable(clean_path, sample_rate=sample_rate)
         self.sample_rate = sample_rate
         self.cache = {} if preload else None
+        self._powers = {}
         self.lengths = self._lengths()
         self.keys = list(self.lengths)
 
@@ -100,17 +109,28 @@ class PairSet:
     def __getitem__(self, utt):
         return self.cache[utt] if self.cache is not None else self._read(utt)
 
+    def powers(self, utt):
+        """(active speech power of the clean, mean power of the noise) of a pair, for remixing."""
+        if utt not in self._powers:
+            noisy, clean = (x.astype(np.float64) for x in self[utt])
+            active = active_mask(clean, self.sample_rate)
+            speech = np.mean(clean[active] ** 2) if active.any() else np.mean(clean ** 2)
+            self._powers[utt] = (speech, np.mean((noisy - clean) ** 2))
+        return self._powers[utt]
+
 
 class CropSampler:
     """Training batches of random crops: each epoch, every utterance gives one crop
     (utt, start, samples) at a random start; the utterances are shuffled and cut into batches
     of `batch_size` crops. A pure function of (seed, epoch)."""
 
-    def __init__(self, lengths, crop, batch_size, world_size=1, seed=1):
+    def __init__(self, lengths, crop, batch_size, world_size=1, seed=1, remix_snr=None):
         self.lengths, self.crop, self.seed = lengths, crop, seed
         self.batch_size = max(batch_size, world_size)
         self.world_size = world_size
         self.keys = sorted(lengths)
+        self.index = {utt: i for i, utt in enumerate(self.keys)}
+        self.remix_snr = remix_snr
 
     def batches(self, epoch):
         rng = np.random.default_rng([self.seed, epoch])
@@ -119,15 +139,38 @@ class CropSampler:
             utt = self.keys[i]
             n = min(self.crop, self.lengths[utt])
             crops.append((utt, int(rng.integers(self.lengths[utt] - n + 1)), n))
+        if self.remix_snr:
+            crops = self._remixed(crops, np.random.default_rng([self.seed, epoch, 1]))
         out = [crops[i:i + self.batch_size] for i in range(0, len(crops), self.batch_size)]
         if len(out) > 1 and len(out[-1]) < self.world_size:  # every rank needs a share
             out[-2].extend(out.pop())
         return out
 
+    def _remixed(self, crops, rng):
+        """Each crop + (noise utt, its start, SNR dB): the noise of another pair where one exists."""
+        out = []
+        for utt, start, n in crops:
+            j = int(rng.integers(len(self.keys) - 1)) if len(self.keys) > 1 else 0
+            other = self.keys[j + (j >= self.index[utt])] if len(self.keys) > 1 else utt
+            noise_start = int(rng.integers(max(1, self.lengths[other] - n + 1)))
+            out.append((utt, start, n, other, noise_start, float(rng.uniform(*self.remix_snr))))
+        return out
+
     def describe(self):
         short = sum(1 for n in self.lengths.values() if n < self.crop)
+        remix = (f", remixed with other pairs' noise at {self.remix_snr[0]:g}.."
+                 f"{self.remix_snr[1]:g} dB" if self.remix_snr else "")
         return (f"{len(self.keys)} crops of {self.crop} samples per epoch in batches of "
-                f"{self.batch_size} ({short} utterances shorter than a crop, padded)")
+                f"{self.batch_size} ({short} utterances shorter than a crop, padded){remix}")
+
+
+def remix(dataset, clean, utt, other, start, snr):
+    """clean + the noise of pair `other` from `start`, at snr dB against utt's active speech."""
+    noisy, ref = dataset[other]
+    noise = np.resize(noisy[start:start + len(clean)] - ref[start:start + len(clean)], len(clean))
+    speech, power = dataset.powers(utt)[0], dataset.powers(other)[1]
+    gain = np.sqrt(speech / max(power * 10 ** (snr / 10), 1e-20))
+    return (clean + gain * noise).astype(np.float32)
 
 
 def pad_rows(rows):
@@ -139,10 +182,24 @@ def pad_rows(rows):
     return out, lengths
 
 
+def _snr_range(value):
+    """data.remix_snr: None (no remixing) or [LO, HI] dB."""
+    if value is None:
+        return None
+    ok = (isinstance(value, (list, tuple)) and len(value) == 2
+          and all(isinstance(v, (int, float)) and np.isfinite(v) for v in value)
+          and value[0] <= value[1])
+    if not ok:
+        raise SpeechkitError(f"data.remix_snr must be [LO, HI] dB with LO <= HI (or null for no "
+                             f"remixing), got {value!r}")
+    return (float(value[0]), float(value[1]))
+
+
 @register("enhance")
 class EnhanceTask(Task):
     defaults = {"model": {"name": "phasen"},
-                "data": {"clean_table": "utt2clean", "crop_seconds": 2.0}}
+                "data": {"clean_table": "utt2clean", "crop_seconds": 2.0,
+                         "remix_snr": None}}
     assets = {"features": Task.assets["features"]}
     stats = ("loss", "utts", "si_sdr", "si_sdr_noisy")
 
@@ -156,6 +213,7 @@ class EnhanceTask(Task):
         if not isinstance(crop, (int, float)) or crop <= 0:
             raise SpeechkitError(f"data.crop_seconds must be a positive number, got {crop!r}")
         self.crop = int(round(crop * self.sample_rate))
+        self.remix_snr = _snr_range(self.data.get("remix_snr"))
         self.model = None
 
     def build_model(self, input_dim):
@@ -176,16 +234,20 @@ class EnhanceTask(Task):
             return BucketSampler(dataset.lengths, conf["batch_frames"], conf["max_batch"],
                                  world_size, conf["seed"], shuffle=False)
         size = max(1, min(conf["max_batch"], conf["batch_frames"] // self.crop))
-        return CropSampler(dataset.lengths, self.crop, size, world_size, conf["seed"])
+        return CropSampler(dataset.lengths, self.crop, size, world_size, conf["seed"],
+                           self.remix_snr)
 
     def collate(self, keys, dataset):
-        """keys: crops (utt, start, samples) in training, utterance ids on dev."""
+        """keys: crops (utt, start, samples[, noise utt, noise start, snr]) in training,
+        utterance ids on dev."""
         noisy, clean = [], []
         for key in keys:
-            utt, start, n = key if isinstance(key, tuple) else (key, 0, dataset.lengths[key])
+            crop = key if isinstance(key, tuple) else (key, 0, dataset.lengths[key])
+            utt, start, n = crop[:3]
             pair = dataset[utt]
-            noisy.append(pair[0][start:start + n])
             clean.append(pair[1][start:start + n])
+            noisy.append(remix(dataset, clean[-1], utt, *crop[3:]) if len(crop) > 3
+                         else pair[0][start:start + n])
         x, lengths = pad_rows(noisy)
         y, _ = pad_rows(clean)
         return {"keys": keys, "noisy": x, "clean": y, "lengths": lengths}
