@@ -20,8 +20,6 @@ NUM_FORMANTS = 9
 FORMANT_SCALE = 0.15   # one vocal-tract factor for every formant frequency
 FORMANT_JITTER = 0.05  # each frequency's own
 SHAPE_JITTER = 0.30    # heights and widths
-DRAWN = ("roughness", "flutter", "voicing", "breath")
-
 
 # eSpeak NG's values where a variant has no line (voices.c: VoiceReset, in file units; a
 # formant's height and width are 1/2.56 percent of these there, so they take no exact line).
