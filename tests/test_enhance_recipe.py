@@ -97,6 +97,24 @@ def test_remixing_puts_other_pairs_noise_at_the_drawn_snr(tmp_path):
             _snr_range(bad)
 
 
+def test_band_error_finds_the_region_an_enhancer_cleaned(tmp_path):
+    """local/band_error.py: an 'enhancer' that removes only the noise above 4.3 kHz shows a
+    large error cut there and none in the speech band."""
+    from scipy.signal import butter, sosfiltfilt
+    rng = np.random.default_rng(0)
+    clean = speech_like(2.0, 1)
+    noise = (0.02 * rng.standard_normal(len(clean))).astype(np.float32)
+    low = sosfiltfilt(butter(8, 4300, fs=RATE, output="sos"), noise).astype(np.float32)
+    data = write_pairs(tmp_path / "data", {"u1": (clean + noise, clean, RATE)})
+    decode = write_pairs(tmp_path / "decode", {"u1": (clean + low, clean, RATE)})
+    out = run(f"python {REPO}/egs/enhance/local/band_error.py {data} {decode}", cwd=tmp_path)
+    row = out.stdout.splitlines()[1].split()
+    assert row[:2] == ["0", "dB"]
+    below_150, speech_lo, speech_hi, above = map(float, row[2:])
+    assert above < -15
+    assert abs(speech_lo) < 0.5 and abs(speech_hi) < 1.0 and abs(below_150) < 0.5
+
+
 def test_batch_si_sdr_matches_the_metric_on_each_padded_row():
     rows = [speech_like(0.5, 1), speech_like(0.3, 2)]
     ests = [r + 0.05 * np.random.default_rng(i).standard_normal(len(r)).astype(np.float32)

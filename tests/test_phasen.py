@@ -203,6 +203,27 @@ def test_loss_power_option_reaches_the_loss():
         assert sums.item() == pytest.approx(expected.item(), rel=1e-4)
 
 
+def test_relative_loss_is_the_ratio_to_the_noisy_inputs():
+    """model.loss_relative: each utterance's loss over the noisy input's, weight 1 apiece; the
+    noisy input itself scores 1, half the clean spectrum (1 - 0.5^p)^2 / the noisy loss."""
+    torch.manual_seed(0)
+    clean = torch.randn(2, 1600)
+    noisy = clean + torch.tensor([[0.3], [0.03]]) * torch.randn(2, 1600)
+    net = PHASEN(**TINY, loss_power=0.5, loss_relative=True)
+    plain = PHASEN(**TINY, loss_power=0.5)
+    noisy_spec = net.spectrum(noisy)
+    ratio, weights = net.loss_terms({"spec": noisy_spec, "noisy_spec": noisy_spec}, clean)
+    assert ratio.tolist() == pytest.approx([1.0, 1.0], rel=1e-6)
+    assert weights.tolist() == [1.0, 1.0]
+    half = {"spec": 0.5 * net.spectrum(clean), "noisy_spec": noisy_spec}
+    ratio = net.loss_terms(half, clean)[0]
+    expected = plain.loss_terms(half, clean)[0] / plain.loss_terms({"spec": noisy_spec}, clean)[0]
+    assert ratio.tolist() == pytest.approx(expected.tolist(), rel=1e-6)
+    assert ratio[1] > 10 * ratio[0]      # the cleaner input weighs more: its noisy loss is smaller
+    with pytest.raises(SpeechkitError, match="model.loss_relative"):
+        PHASEN(**TINY, loss_relative="yes")
+
+
 @pytest.mark.parametrize("which", ["both", "noisy", "clean"])
 def test_silence_gives_no_nan(which):
     net = model().train()

@@ -3,8 +3,8 @@
 Waveforms in, waveforms out: the STFT is inside the model. `PHASEN(**conf)(noisy, lengths)`
 returns a dict with the enhanced `wav` (exactly the input's length), the estimated complex
 spectrum `spec` (batch, frames, bins), the magnitude `mask`, the unit-magnitude `phase` (None for
-the amplitude-only ablation) and `frame_lengths`. `model.spectrum(clean, lengths)` is the target
-for `phasen_loss`.
+the amplitude-only ablation), `frame_lengths` and the input's `noisy_spec`.
+`model.spectrum(clean, lengths)` is the target for `phasen_loss`.
 
 Paper-faithful by default (the paper's sizes); `SMALL` is the CPU-sized config of egs/enhance.
 Choices where the paper is ambiguous, and why:
@@ -24,6 +24,12 @@ Choices where the paper is ambiguous, and why:
   uses 0.5: on the embedded corpus, whose eSpeak speech leaves most high-frequency bins to the
   noise, p = 0.3 rewards attenuating whole bands (the noisy input x 0.1 scores better than the
   input itself) and dev SI-SDR fell while dev loss fell (egs/enhance/RESULTS.md).
+- `loss_relative` (default false, the paper's plain mean over T-F bins): true divides each
+  utterance's loss by the loss of its noisy input against the same clean spectrum and averages
+  those ratios, so every training crop weighs by how much it can be improved, not by how loud
+  its noise is. With the plain mean the low-SNR crops dominate and a short run learns an
+  attenuation that costs the high-SNR inputs STOI and SI-SDR (egs/enhance/RESULTS.md); the CPU
+  config uses it.
 - The STFT pads with zeros at both ends (center=True, pad_mode="constant") so that an utterance
   gives the same frames alone and zero-padded in a batch; the inverse normalises by the window
   envelope of the utterance's own frames, so the same holds for the output waveform.
@@ -41,7 +47,7 @@ PAPER = dict(channels_a=96, channels_p=48, lstm_units=600, fc_units=600)
 # The CPU default of egs/enhance (conf/phasen.yaml; a test keeps them equal): the paper's
 # architecture at ~1/20 of its compute per second of audio (bench/bench_phasen.py).
 SMALL = dict(channels_a=8, channels_p=4, lstm_units=48, fc_units=48, hop_length=160,
-             ftb_reduced=1, init="passthrough", loss_power=0.5)
+             ftb_reduced=1, init="passthrough", loss_power=0.5, loss_relative=True)
 
 DEFAULTS = dict(
     n_fft=512, win_length=400, hop_length=100,       # 16 kHz: 25 ms Hann window, 6.25 ms hop
@@ -53,6 +59,7 @@ DEFAULTS = dict(
     phase_eps=1e-7,
     init="random",
     loss_power=0.3,
+    loss_relative=False,
 )
 
 
@@ -75,6 +82,9 @@ def check_conf(conf):
     power = conf["loss_power"]
     if not isinstance(power, (int, float)) or isinstance(power, bool) or not 0 < power <= 1:
         raise SpeechkitError(f"model.loss_power must be in (0, 1], got {power!r}")
+    if not isinstance(conf["loss_relative"], bool):
+        raise SpeechkitError(f"model.loss_relative must be true or false, "
+                             f"got {conf['loss_relative']!r}")
     if conf["win_length"] > conf["n_fft"]:
         raise SpeechkitError(f"model.win_length ({conf['win_length']}) must not exceed "
                              f"model.n_fft ({conf['n_fft']})")
@@ -207,7 +217,8 @@ class PHASEN(nn.Module):
         return spec * frame_mask(self.num_frames(lengths), spec.shape[1]).unsqueeze(-1)
 
     def forward(self, noisy, lengths=None):
-        """noisy (N, L) [, lengths (N,)] -> dict(wav (N, L), spec, mask, phase, frame_lengths)."""
+        """noisy (N, L) [, lengths (N,)] -> dict(wav (N, L), spec, mask, phase, frame_lengths,
+        noisy_spec)."""
         if noisy.dim() != 2:
             raise SpeechkitError(f"PHASEN takes waveforms (batch, samples), got shape "
                                  f"{tuple(noisy.shape)}; mix stereo down to one channel first")
@@ -231,16 +242,23 @@ class PHASEN(nn.Module):
             spec = spec * fmask.unsqueeze(-1)
         wav = self.stft.inverse(spec, noisy.shape[1], frame_lengths)
         return dict(wav=zero_beyond(wav, lengths), spec=spec, mask=mask, phase=phase,
-                    frame_lengths=frame_lengths)
+                    frame_lengths=frame_lengths, noisy_spec=noisy_spec)
 
     def loss_terms(self, out, clean, lengths=None):
-        """(per-utterance loss sums (N,), bins counted (N,)) for forward's `out` against the
-        clean waveforms; sum(sums) / sum(bins) is the batch's paper loss."""
+        """(per-utterance loss sums (N,), weights (N,)) for forward's `out` against the clean
+        waveforms; sum(sums) / sum(weights) is the batch's loss: the paper's per-bin mean (the
+        weights are the bins counted) or, with loss_relative, the mean over utterances of each
+        one's loss over the noisy input's (the weights are ones)."""
         frames = (self.num_frames(lengths) if lengths is not None
                   else torch.full((clean.shape[0],), out["spec"].shape[1], device=clean.device))
-        sums = phasen_loss(out["spec"], self.spectrum(clean, lengths), frames,
-                           self.conf["loss_power"])
-        return sums, frames * self.stft.bins
+        target = self.spectrum(clean, lengths)
+        power = self.conf["loss_power"]
+        sums = phasen_loss(out["spec"], target, frames, power)
+        if not self.conf["loss_relative"]:
+            return sums, frames * self.stft.bins
+        # eps per bin: a noisy input equal to its clean one gives a large finite ratio
+        noisy = phasen_loss(out["noisy_spec"], target, frames, power).detach()
+        return sums / (noisy + 1e-10 * frames * self.stft.bins), torch.ones_like(sums)
 
     def ftb_matrices(self):
         """{"block<i>.ftb_in|ftb_out": the F x F frequency transformation matrix} of each FTB

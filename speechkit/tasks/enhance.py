@@ -21,8 +21,9 @@ own seeded with (seed, epoch), so the crops themselves are those without remixin
 
 Loss: PHASEN's 0.5 MSE of compressed magnitudes + 0.5 MSE of compressed complex spectra,
 summed over the real T-F bins of each utterance; the weight returned is the number of those
-bins, so the trainer's loss is the paper's per-bin mean. Dev also reports the mean SI-SDR of
-the enhanced waveforms against the clean ones and its gain over the noisy input (dB).
+bins, so the trainer's loss is the paper's per-bin mean (with `model.loss_relative`, each
+utterance's loss over its noisy input's, weight 1: the mean ratio). Dev also reports the mean
+SI-SDR of the enhanced waveforms against the clean ones and its gain over the noisy input (dB).
 """
 import logging
 from pathlib import Path
