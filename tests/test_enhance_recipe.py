@@ -113,6 +113,9 @@ def test_band_error_finds_the_region_an_enhancer_cleaned(tmp_path):
     below_150, speech_lo, speech_hi, above = map(float, row[2:])
     assert above < -15
     assert abs(speech_lo) < 0.5 and abs(speech_hi) < 1.0 and abs(below_150) < 0.5
+    other = write_pairs(tmp_path / "other", {"u2": (clean, clean, RATE)})
+    out = run(f"python {REPO}/egs/enhance/local/band_error.py {data} {other}", check=False)
+    assert out.returncode == 1 and "u2 of" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_batch_si_sdr_matches_the_metric_on_each_padded_row():

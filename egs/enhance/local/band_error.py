@@ -8,6 +8,7 @@ cleaning outside that band and leave STOI where it was.
 """
 import argparse
 import collections
+import sys
 
 import numpy as np
 from scipy.signal import stft
@@ -34,9 +35,14 @@ def main(argv=None):
     snr = read_dict(f"{args.data}/utt2snr")
     errors = collections.defaultdict(lambda: np.zeros((2, len(REGIONS))))
     for utt in enhanced.keys():
+        if utt not in snr or utt not in clean.keys():
+            sys.exit(f"band_error.py: {utt} of {args.decode}/wav.scp has no utt2snr or utt2clean "
+                     f"line in {args.data}; pass the data dir the decode dir was made from")
         ref, rate = clean[utt]
-        errors[snr[utt]][0] += band_energies(noisy[utt][0] - ref, rate)
-        errors[snr[utt]][1] += band_energies(enhanced[utt][0] - ref, rate)
+        pair = noisy[utt][0], enhanced[utt][0]
+        if any(len(x) != len(ref) for x in pair):
+            sys.exit(f"band_error.py: {utt}: the noisy, enhanced and clean audio differ in length")
+        errors[snr[utt]] += [band_energies(x - ref, rate) for x in pair]
     print("SNR bin  " + "  ".join(f"{lo}-{hi} Hz" for lo, hi in REGIONS))
     for bin_ in sorted(errors, key=float):
         noisy_err, enhanced_err = errors[bin_]
