@@ -33,9 +33,10 @@ def main(argv=None):
     noisy, clean = AudioTable(f"{args.data}/wav.scp"), AudioTable(f"{args.data}/utt2clean")
     enhanced = AudioTable(f"{args.decode}/wav.scp")
     snr = read_dict(f"{args.data}/utt2snr")
+    references = set(clean.keys())
     errors = collections.defaultdict(lambda: np.zeros((2, len(REGIONS))))
     for utt in enhanced.keys():
-        if utt not in snr or utt not in clean.keys():
+        if utt not in snr or utt not in references:
             sys.exit(f"band_error.py: {utt} of {args.decode}/wav.scp has no utt2snr or utt2clean "
                      f"line in {args.data}; pass the data dir the decode dir was made from")
         ref, rate = clean[utt]
