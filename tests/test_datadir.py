@@ -140,3 +140,15 @@ def test_parse_options_checks_integers(tmp_path):
         bad = run(f"bash {script} {args}", check=False)
         assert bad.returncode == 1 and "takes an integer" in bad.stderr and not bad.stdout, args
     assert run(f"bash {script} --stage -1").stdout.strip() == "-1"
+
+
+def test_parse_options_list_of_integers(tmp_path):
+    """A declared integer named in list_options takes `--seeds "1 2"` (the recipes' seeds=1)."""
+    script = tmp_path / "s.sh"
+    script.write_text(f'stage=0\nseeds=1\nlist_options="seeds"\n. {UTILS}/parse_options.sh\n'
+                      'echo "$seeds"\n')
+    assert run(f"bash {script} --seeds '1 2 3'").stdout.strip() == "1 2 3"
+    assert run(f"bash {script} --seeds 4").stdout.strip() == "4"
+    for args in ("--seeds '1 x'", "--seeds ''", "--stage '1 2'"):
+        bad = run(f"bash {script} {args}", check=False)
+        assert bad.returncode == 1 and "takes" in bad.stderr and not bad.stdout, args

@@ -8,8 +8,9 @@
 # typo fails loudly instead of being ignored. `--config FILE` sources FILE first (lines such as
 # `nj=8`), and options after it override it. Parsing stops at the first non-option argument or
 # `--`; the rest stays in "$@". A declared boolean (true/false) accepts only true or false.
-# A declared integer accepts only integers. `--help`/`-h` prints $help_message (if the script
-# set one) and exits.
+# A declared integer accepts only integers, or a space-separated list of them if the script
+# names the variable in list_options (list_options="seeds": `--seeds "1 2"` with seeds=1).
+# `--help`/`-h` prints $help_message (if the script set one) and exits.
 
 _po_name=$(basename "$0")
 while true; do
@@ -39,8 +40,13 @@ while true; do
       fi
       # A declared integer (stage=0, nj=4) takes only integers: `--stage abc` or
       # `--stage --stop-stage 3` would otherwise run nothing and still end in "Done".
-      if [[ "$_po_old" =~ ^-?[0-9]+$ ]] && ! [[ "$2" =~ ^-?[0-9]+$ ]]; then
-        echo "$_po_name: option $1 takes an integer, got '$2'" >&2; exit 1
+      if [[ "$_po_old" =~ ^-?[0-9]+$ ]]; then
+        if [[ " ${list_options:-} " == *" $_po_var "* ]]; then
+          [[ "$2" =~ ^\ *-?[0-9]+(\ +-?[0-9]+)*\ *$ ]] || {
+            echo "$_po_name: option $1 takes integers separated by spaces, got '$2'" >&2; exit 1; }
+        elif ! [[ "$2" =~ ^-?[0-9]+$ ]]; then
+          echo "$_po_name: option $1 takes an integer, got '$2'" >&2; exit 1
+        fi
       fi
       printf -v "$_po_var" '%s' "$2"
       shift 2 ;;

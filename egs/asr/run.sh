@@ -19,6 +19,7 @@ nj=4                     # parallel jobs for corpus generation and features
 feats_type=fbank         # fbank | mfcc: conf/$feats_type.yaml
 train_config=conf/train.yaml
 seeds=1                  # one system per seed: exp/<config>[_<tag>]_seed<N>
+list_options="seeds"   # --seeds "1 2" (utils/parse_options.sh)
 tag=
 beam=10                  # prefix beam for decoding (greedy is decoded too)
 speed_perturb=true       # add train at speeds 0.9 and 1.1, volume-perturbed (Kaldi's 3-way)

@@ -16,6 +16,7 @@ folds=4                  # speaker-independent folds: every speaker is tested on
 systems="std mts"        # conf/train_<system>.yaml: also mts_wide (0.5, 2), mts_all (four scales)
 feat_config=conf/stft.yaml   # FFT 512; conf/stft_authors.yaml: the authors' FFT 1024
 seeds=1
+list_options="seeds"   # --seeds "1 2" (utils/parse_options.sh)
 train_args=              # config overrides for every system, e.g. "train.epochs=2"
 ngpu=0
 # Embedded corpus: speakers x sentences, each in one of the styles (the emotion labels).

@@ -18,6 +18,7 @@ max_jobs=2               # trainings and enhancements at once, one thread each (
                          # two 1-thread trainings give 1.5x the steps of one 2-thread training)
 configs="phasen phasen_noftb phasen_nocomm phasen_amp"   # conf/<name>.yaml
 seeds=1
+list_options="seeds"   # --seeds "1 2" (utils/parse_options.sh)
 train_args=              # config overrides for every system, e.g. "train.epochs=2"
 ngpu=0
 noise_dir=               # mix the embedded speech with these noise recordings instead

@@ -16,6 +16,7 @@ nj=4
 configs="conf/train_lstm_ae.yaml conf/train_vae.yaml conf/train_vae_var.yaml"  # reconstruction (dev: data/dev)
 vc_configs=conf/train_cvae.yaml                       # conversion systems (dev: data/dev_seen)
 seeds=1
+list_options="seeds"   # --seeds "1 2" (utils/parse_options.sh)
 train_args=              # config overrides for every system, e.g. "train.epochs=2"
 baselines="copy mean pca"   # copy (analysis-synthesis, needed), mean frame, PCA
 pca_latent=16            # components of the PCA baseline
