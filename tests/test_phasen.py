@@ -148,8 +148,9 @@ def test_registered_and_bad_options_are_clear():
     with pytest.raises(SpeechkitError, match="stereo"):
         model()(torch.zeros(1, 2, 100))
     for bad in (0, 1.5, "0.3", True):
-        with pytest.raises(SpeechkitError, match="model.loss_power must be in"):
-            PHASEN(**TINY, loss_power=bad)
+        for key in ("loss_power", "input_power"):
+            with pytest.raises(SpeechkitError, match=f"model.{key} must be in"):
+                PHASEN(**TINY, **{key: bad})
 
 
 def test_parameter_counts(capsys):
@@ -167,6 +168,26 @@ def test_parameter_counts(capsys):
     assert parameter_count(paper.amp_head.lstm) == 2 * 4 * 600 * (8 * f + 600 + 2)
     assert 10e6 < paper.parameter_count() < 100e6
     assert small.parameter_count() < paper.parameter_count()
+
+
+@pytest.mark.parametrize("power", [1.0, 0.3])
+def test_input_power_compresses_what_the_stems_see(power, monkeypatch):
+    """model.input_power: the stems get |Y|^p e^{j angle Y} as (real, imaginary) channels; the
+    mask still multiplies the uncompressed noisy spectrum (the amplitude-only output is
+    mask x Y whatever p is)."""
+    seen = []
+    net = model(input_power=power, phase_stream=False).eval()
+    orig = type(net.stems).forward
+    monkeypatch.setattr(type(net.stems), "forward",
+                        lambda self, x, fmask=None: seen.append(x) or orig(self, x, fmask))
+    noisy = speech_like(1600, noise=0.1)
+    with torch.no_grad():
+        out = net(noisy)
+    spec = net.spectrum(noisy)
+    expected = spec.abs().pow(power) * torch.exp(1j * spec.angle())
+    assert torch.allclose(seen[0][:, 0], expected.real, atol=1e-5)
+    assert torch.allclose(seen[0][:, 1], expected.imag, atol=1e-5)
+    assert torch.allclose(out["spec"], spec * out["mask"], atol=1e-6)
 
 
 # --- loss, padding, silence ------------------------------------------------------------------
@@ -187,6 +208,22 @@ def test_loss_hand_worked():
     assert loss(est, torch.tensor([1])) == pytest.approx(2 ** 0.6, rel=1e-9)
     est.zero_()              # against silence eps sets a floor of eps^0.15, 0.016 for 1e-12
     assert loss(est) == pytest.approx(2 ** 0.6, rel=0.02)
+
+
+def test_asymmetric_loss_weighs_removed_speech_only():
+    """loss_asymmetry a: a magnitude below the clean one costs a^2 on the magnitude term
+    (0.5 a^2 d^2 + 0.5 d^2 at the same phase), one above it costs what the paper's loss does."""
+    clean = torch.zeros(1, 1, 2, dtype=torch.complex128)
+    clean[0, 0, 0] = 2.0
+    under, over = clean.clone(), clean.clone()
+    under[0, 0, 0], over[0, 0, 0] = 1.0, 4.0
+    d_under, d_over = (2 ** 0.3 - 1) ** 2, (4 ** 0.3 - 2 ** 0.3) ** 2
+    assert phasen_loss(under, clean, asymmetry=3.0).item() == pytest.approx(5 * d_under)
+    assert phasen_loss(over, clean, asymmetry=3.0).item() == pytest.approx(d_over)
+    assert phasen_loss(over, clean).item() == pytest.approx(d_over)
+    for bad in (0.5, "2", True):
+        with pytest.raises(SpeechkitError, match="model.loss_asymmetry must be"):
+            PHASEN(**TINY, loss_asymmetry=bad)
 
 
 def test_loss_power_option_reaches_the_loss():

@@ -24,6 +24,13 @@ Choices where the paper is ambiguous, and why:
   uses 0.5: on the embedded corpus, whose eSpeak speech leaves most high-frequency bins to the
   noise, p = 0.3 rewards attenuating whole bands (the noisy input x 0.1 scores better than the
   input itself) and dev SI-SDR fell while dev loss fell (egs/enhance/RESULTS.md).
+- `input_power` (default 1: the paper's raw real and imaginary parts) feeds the stems
+  |Y|^p e^{j angle Y}; the mask still multiplies the uncompressed |Y|. The raw STFT spans ~60 dB
+  between the loud low bins and the weak 1-4 kHz speech, which an 8-channel stem with batch norm
+  barely sees; the CPU config uses 0.3, the loss's own compression (egs/enhance/RESULTS.md).
+- `loss_asymmetry` (default 1, the paper's symmetric loss): a > 1 weighs a magnitude error
+  where the output is below the clean speech (speech removed) a^2 times one above it
+  (VoiceFilter-Lite's asymmetric L2).
 - `loss_relative` (default false, the paper's plain mean over T-F bins): true divides each
   utterance's loss by the loss of its noisy input against the same clean spectrum and averages
   those ratios, so every training crop weighs by how much it can be improved, not by how loud
@@ -47,7 +54,8 @@ PAPER = dict(channels_a=96, channels_p=48, lstm_units=600, fc_units=600)
 # The CPU default of egs/enhance (conf/phasen.yaml; a test keeps them equal): the paper's
 # architecture at ~1/20 of its compute per second of audio (bench/bench_phasen.py).
 SMALL = dict(channels_a=8, channels_p=4, lstm_units=48, fc_units=48, hop_length=160,
-             ftb_reduced=1, init="passthrough", loss_power=0.5, loss_relative=True)
+             ftb_reduced=1, init="passthrough", input_power=0.3, loss_power=0.5,
+             loss_asymmetry=2, loss_relative=True)
 
 DEFAULTS = dict(
     n_fft=512, win_length=400, hop_length=100,       # 16 kHz: 25 ms Hann window, 6.25 ms hop
@@ -58,7 +66,9 @@ DEFAULTS = dict(
     use_ftb=True, communication=True, phase_stream=True,
     phase_eps=1e-7,
     init="random",
+    input_power=1.0,
     loss_power=0.3,
+    loss_asymmetry=1.0,
     loss_relative=False,
 )
 
@@ -79,9 +89,13 @@ def check_conf(conf):
             raise SpeechkitError(f"model.{key} must be a positive integer, got {conf[key]!r}")
     if conf["init"] not in ("random", "passthrough"):
         raise SpeechkitError(f"model.init must be 'random' or 'passthrough', got {conf['init']!r}")
-    power = conf["loss_power"]
-    if not isinstance(power, (int, float)) or isinstance(power, bool) or not 0 < power <= 1:
-        raise SpeechkitError(f"model.loss_power must be in (0, 1], got {power!r}")
+    for key in ("input_power", "loss_power"):
+        power = conf[key]
+        if not isinstance(power, (int, float)) or isinstance(power, bool) or not 0 < power <= 1:
+            raise SpeechkitError(f"model.{key} must be in (0, 1], got {power!r}")
+    asym = conf["loss_asymmetry"]
+    if not isinstance(asym, (int, float)) or isinstance(asym, bool) or asym < 1:
+        raise SpeechkitError(f"model.loss_asymmetry must be a number >= 1, got {asym!r}")
     if not isinstance(conf["loss_relative"], bool):
         raise SpeechkitError(f"model.loss_relative must be true or false, "
                              f"got {conf['loss_relative']!r}")
@@ -167,16 +181,21 @@ def compress(spec, power=0.3, eps=1e-12):
     return spec * energy.pow((power - 1) / 2), mag
 
 
-def phasen_loss(est_spec, clean_spec, frame_lengths=None, power=0.3, eps=1e-12):
+def phasen_loss(est_spec, clean_spec, frame_lengths=None, power=0.3, eps=1e-12, asymmetry=1.0):
     """PHASEN's loss summed per utterance: (N,).
 
     Per T-F bin 0.5 * (|S|^p - |Ŝ|^p)^2 + 0.5 * |S_c - Ŝ_c|^2 with S_c = |S|^p e^{j angle S}
     (power-compressed complex spectra); bins of frames at or beyond frame_lengths do not count.
     Divide by the number of bins counted (frames x bins) for the paper's 0.5 MSE + 0.5 MSE.
+    `asymmetry` a > 1 multiplies the magnitude error by a where |Ŝ| < |S| (speech removed),
+    VoiceFilter-Lite's asymmetric L2 (Wang et al. 2020); 1 is the paper's symmetric loss.
     """
     est_c, est_m = compress(est_spec, power, eps)
     ref_c, ref_m = compress(clean_spec, power, eps)
-    per_bin = 0.5 * (est_m - ref_m).pow(2) + 0.5 * (est_c - ref_c).abs().pow(2)
+    under = ref_m - est_m
+    if asymmetry != 1:
+        under = torch.where(under > 0, asymmetry * under, under)
+    per_bin = 0.5 * under.pow(2) + 0.5 * (est_c - ref_c).abs().pow(2)
     if frame_lengths is not None:
         per_bin = per_bin * frame_mask(frame_lengths, per_bin.shape[1]).unsqueeze(-1)
     return per_bin.sum(dim=(1, 2))
@@ -227,7 +246,10 @@ class PHASEN(nn.Module):
         if lengths is not None:
             frame_lengths = self.num_frames(lengths)
             fmask = frame_mask(frame_lengths, noisy_spec.shape[1]).to(noisy.dtype)
-        x = torch.stack([noisy_spec.real, noisy_spec.imag], dim=1)      # N, 2, T, F
+        feats = noisy_spec
+        if self.conf["input_power"] != 1:
+            feats = compress(noisy_spec, self.conf["input_power"])[0]
+        x = torch.stack([feats.real, feats.imag], dim=1)                # N, 2, T, F
         a, p = self.stems(x, fmask)
         for block in self.blocks:
             a, p = block(a, p, fmask)
@@ -252,12 +274,12 @@ class PHASEN(nn.Module):
         frames = (self.num_frames(lengths) if lengths is not None
                   else torch.full((clean.shape[0],), out["spec"].shape[1], device=clean.device))
         target = self.spectrum(clean, lengths)
-        power = self.conf["loss_power"]
-        sums = phasen_loss(out["spec"], target, frames, power)
+        power, asym = self.conf["loss_power"], self.conf["loss_asymmetry"]
+        sums = phasen_loss(out["spec"], target, frames, power, asymmetry=asym)
         if not self.conf["loss_relative"]:
             return sums, frames * self.stft.bins
         # eps per bin: a noisy input equal to its clean one gives a large finite ratio
-        noisy = phasen_loss(out["noisy_spec"], target, frames, power).detach()
+        noisy = phasen_loss(out["noisy_spec"], target, frames, power, asymmetry=asym).detach()
         return sums / (noisy + 1e-10 * frames * self.stft.bins), torch.ones_like(sums)
 
     def ftb_matrices(self):
