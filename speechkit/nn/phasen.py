@@ -37,6 +37,12 @@ Choices where the paper is ambiguous, and why:
   its noise is. With the plain mean the low-SNR crops dominate and a short run learns an
   attenuation that costs the high-SNR inputs STOI and SI-SDR (egs/enhance/RESULTS.md); the CPU
   config uses it.
+- `loss_stoi` (default 0, the paper's loss alone): w > 0 adds w times one minus the output's
+  band-envelope correlation with the clean speech (STOI's intermediate measure on the model's
+  STFT, speechkit.nn.envelope_correlation); with loss_relative, taken over the noisy input's
+  (1 - correlation) too. Meant to stop a network trading envelope shape for noise removed,
+  which costs STOI at high SNR; on the CPU config it made the network learn less and left STOI
+  at the input's (egs/enhance/RESULTS.md), so no recipe config sets it.
 - The STFT pads with zeros at both ends (center=True, pad_mode="constant") so that an utterance
   gives the same frames alone and zero-padded in a batch; the inverse normalises by the window
   envelope of the utterance's own frames, so the same holds for the output waveform.
@@ -47,6 +53,8 @@ import torch
 from torch import nn
 
 from speechkit.errors import SpeechkitError
+from speechkit.nn.envelope_correlation import (SEGMENT_SECONDS, envelope_correlation,
+                                               third_octave_bands)
 from speechkit.nn.phasen_blocks import AmplitudeHead, PhaseHead, Stems, TwoStreamBlock
 from speechkit.nn.registry import MODELS
 
@@ -70,6 +78,8 @@ DEFAULTS = dict(
     loss_power=0.3,
     loss_asymmetry=1.0,
     loss_relative=False,
+    loss_stoi=0.0,
+    sample_rate=16000,                               # what the STFT sizes are for
 )
 
 
@@ -96,6 +106,12 @@ def check_conf(conf):
     asym = conf["loss_asymmetry"]
     if not isinstance(asym, (int, float)) or isinstance(asym, bool) or asym < 1:
         raise SpeechkitError(f"model.loss_asymmetry must be a number >= 1, got {asym!r}")
+    stoi = conf["loss_stoi"]
+    if not isinstance(stoi, (int, float)) or isinstance(stoi, bool) or stoi < 0:
+        raise SpeechkitError(f"model.loss_stoi must be a number >= 0, got {stoi!r}")
+    if not isinstance(conf["sample_rate"], int) or conf["sample_rate"] < 1:
+        raise SpeechkitError(f"model.sample_rate must be a positive integer, "
+                             f"got {conf['sample_rate']!r}")
     if not isinstance(conf["loss_relative"], bool):
         raise SpeechkitError(f"model.loss_relative must be true or false, "
                              f"got {conf['loss_relative']!r}")
@@ -210,6 +226,8 @@ class PHASEN(nn.Module):
         super().__init__()
         self.conf = conf = check_conf(conf)
         self.stft = STFT(conf["n_fft"], conf["win_length"], conf["hop_length"])
+        self.register_buffer("stoi_bands", third_octave_bands(conf["n_fft"], conf["sample_rate"]),
+                             persistent=False)
         bins, ca, cp = self.stft.bins, conf["channels_a"], conf["channels_p"]
         phase = conf["phase_stream"]
         self.stems = Stems(ca, cp, phase)
@@ -276,11 +294,25 @@ class PHASEN(nn.Module):
         target = self.spectrum(clean, lengths)
         power, asym = self.conf["loss_power"], self.conf["loss_asymmetry"]
         sums = phasen_loss(out["spec"], target, frames, power, asymmetry=asym)
+        weight = self.conf["loss_stoi"]
         if not self.conf["loss_relative"]:
+            if weight:
+                sums = sums + weight * (1 - self.envelope_score(out["spec"], target, frames)) \
+                    * frames * self.stft.bins
             return sums, frames * self.stft.bins
         # eps per bin: a noisy input equal to its clean one gives a large finite ratio
         noisy = phasen_loss(out["noisy_spec"], target, frames, power, asymmetry=asym).detach()
-        return sums / (noisy + 1e-10 * frames * self.stft.bins), torch.ones_like(sums)
+        ratio = sums / (noisy + 1e-10 * frames * self.stft.bins)
+        if weight:
+            noisy_gap = 1 - self.envelope_score(out["noisy_spec"], target, frames).detach()
+            gap = 1 - self.envelope_score(out["spec"], target, frames)
+            ratio = ratio + weight * gap / noisy_gap.clamp(min=1e-3)
+        return ratio, torch.ones_like(sums)
+
+    def envelope_score(self, spec, clean_spec, frame_lengths):
+        """Band-envelope correlation (N,) of spec with clean_spec (loss_stoi's measure)."""
+        segment = max(2, round(SEGMENT_SECONDS * self.conf["sample_rate"] / self.stft.hop))
+        return envelope_correlation(spec, clean_spec, self.stoi_bands, segment, frame_lengths)
 
     def ftb_matrices(self):
         """{"block<i>.ftb_in|ftb_out": the F x F frequency transformation matrix} of each FTB
