@@ -59,10 +59,9 @@ def speech_segments(ref_env, segment, frame_lengths, dynamic_range_db):
     """(N, S) float: segments wholly inside the utterance whose clean energy is within
     dynamic_range_db of its loudest segment's."""
     energy = ref_env.pow(2).sum(1).unfold(1, segment, 1).sum(-1)            # N, S
-    n, s = energy.shape
     inside = torch.ones_like(energy, dtype=torch.bool)
     if frame_lengths is not None:
-        starts = torch.arange(s, device=energy.device)[None, :]
+        starts = torch.arange(energy.shape[1], device=energy.device)[None, :]
         inside = starts + segment <= frame_lengths[:, None]
     loudest = torch.where(inside, energy, torch.zeros_like(energy)).amax(1, keepdim=True)
     loud = energy.detach() * 10 ** (dynamic_range_db / 10) >= loudest.detach()

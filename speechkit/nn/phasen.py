@@ -295,17 +295,14 @@ class PHASEN(nn.Module):
         power, asym = self.conf["loss_power"], self.conf["loss_asymmetry"]
         sums = phasen_loss(out["spec"], target, frames, power, asymmetry=asym)
         weight = self.conf["loss_stoi"]
+        gap = 1 - self.envelope_score(out["spec"], target, frames) if weight else 0
         if not self.conf["loss_relative"]:
-            if weight:
-                sums = sums + weight * (1 - self.envelope_score(out["spec"], target, frames)) \
-                    * frames * self.stft.bins
-            return sums, frames * self.stft.bins
+            return sums + weight * gap * frames * self.stft.bins, frames * self.stft.bins
         # eps per bin: a noisy input equal to its clean one gives a large finite ratio
         noisy = phasen_loss(out["noisy_spec"], target, frames, power, asymmetry=asym).detach()
         ratio = sums / (noisy + 1e-10 * frames * self.stft.bins)
         if weight:
             noisy_gap = 1 - self.envelope_score(out["noisy_spec"], target, frames).detach()
-            gap = 1 - self.envelope_score(out["spec"], target, frames)
             ratio = ratio + weight * gap / noisy_gap.clamp(min=1e-3)
         return ratio, torch.ones_like(sums)
 
