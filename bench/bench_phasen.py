@@ -1,4 +1,7 @@
-"""Benchmark: PHASEN (speechkit.nn.phasen) on CPU, small and paper configs, in one run.
+"""Benchmark: PHASEN (speechkit.nn.phasen) on CPU, small, small3 and paper configs, in one run.
+
+small is the CPU default of egs/enhance (one two-stream block), small3 the same with the
+paper's three blocks (the default before 2026-12-03), paper the paper's size.
 
 For each config:
 - train: forward+backward (loss against a clean target, train mode) on a `--train-seconds`
@@ -8,12 +11,12 @@ For each config:
 - chunked: the same input through enhance_long (4 s chunks, 0.5 s overlap).
 Each measurement runs in a fresh child process, so that its peak resident memory
 (ru_maxrss) is its own: "peak" is the child's maximum RSS, "extra" the growth over the RSS after
-building the model and a warm-up on 0.1 s. The ratio columns compare paper with small and
-chunked with whole, measured in the same run. On a shared machine, use --threads 1 and compare
-ratios rather than absolute times.
+building the model and a warm-up on 0.1 s. The ratio lines compare small3 and paper with
+small, and chunked with whole, measured in the same run. On a shared machine, use --threads 1
+and compare ratios rather than absolute times.
 
     PYTHONPATH=. python bench/bench_phasen.py [--threads 2] [--repeat 2] [--seconds 10]
-        [--train-seconds 1] [--configs small,paper]
+        [--train-seconds 1] [--configs small,small3,paper]
 """
 import argparse
 import json
@@ -24,6 +27,11 @@ import sys
 import time
 
 SR = 16000
+
+
+def config_table():
+    from speechkit.nn.phasen import PAPER, SMALL
+    return {"small": SMALL, "small3": {**SMALL, "num_blocks": 3}, "paper": PAPER}
 
 
 def maxrss_mb():
@@ -41,12 +49,12 @@ def speech_like(seconds, seed=0, noise=0.0):
 def child(args):
     """One measurement in this process; prints a JSON line."""
     import torch
-    from speechkit.nn.phasen import PAPER, PHASEN, SMALL
+    from speechkit.nn.phasen import PHASEN
     from speechkit.nn.phasen_chunks import enhance_long
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = PHASEN(**{"small": SMALL, "paper": PAPER}[args.config])
+    model = PHASEN(**config_table()[args.config])
     with torch.no_grad():
         model.eval()(speech_like(0.1, noise=0.05))
     base = maxrss_mb()
@@ -92,7 +100,7 @@ def main():
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--seconds", type=float, default=10.0, help="inference input length")
     p.add_argument("--train-seconds", type=float, default=1.0, help="training input length")
-    p.add_argument("--configs", default="small,paper")
+    p.add_argument("--configs", default="small,small3,paper")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--config", help=argparse.SUPPRESS)
     p.add_argument("--mode", help=argparse.SUPPRESS)
@@ -115,11 +123,11 @@ def main():
         w, ch = rows[c, "whole"], rows[c, "chunked"]
         print(f"{c}: chunked / whole: time {ch['rtf'] / w['rtf']:.2f}x, extra memory "
               f"{ch['extra_mb'] / max(w['extra_mb'], 1):.2f}x")
-    if "small" in configs and "paper" in configs:
-        def ratio(mode, key):
-            return rows["paper", mode][key] / max(rows["small", mode][key], 1e-9)
-        print(f"paper / small: fwd+bwd {ratio('train', 'per_audio_s'):.1f}x, inference "
-              f"{ratio('whole', 'rtf'):.1f}x, extra memory {ratio('whole', 'extra_mb'):.1f}x")
+    def ratio(c, mode, key):
+        return rows[c, mode][key] / max(rows["small", mode][key], 1e-9)
+    for c in [c for c in configs if c != "small"] if "small" in configs else []:
+        print(f"{c} / small: fwd+bwd {ratio(c, 'train', 'per_audio_s'):.1f}x, inference "
+              f"{ratio(c, 'whole', 'rtf'):.1f}x, extra memory {ratio(c, 'whole', 'extra_mb'):.1f}x")
 
 if __name__ == "__main__":
     main()
