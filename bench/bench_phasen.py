@@ -94,6 +94,11 @@ def measure(config, mode, args):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def ratio(rows, config, mode, key):
+    """config's measurement over small's, from the same run."""
+    return rows[config, mode][key] / max(rows["small", mode][key], 1e-9)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", type=int, default=min(2, len(os.sched_getaffinity(0))))
@@ -123,11 +128,11 @@ def main():
         w, ch = rows[c, "whole"], rows[c, "chunked"]
         print(f"{c}: chunked / whole: time {ch['rtf'] / w['rtf']:.2f}x, extra memory "
               f"{ch['extra_mb'] / max(w['extra_mb'], 1):.2f}x")
-    def ratio(c, mode, key):
-        return rows[c, mode][key] / max(rows["small", mode][key], 1e-9)
-    for c in [c for c in configs if c != "small"] if "small" in configs else []:
-        print(f"{c} / small: fwd+bwd {ratio(c, 'train', 'per_audio_s'):.1f}x, inference "
-              f"{ratio(c, 'whole', 'rtf'):.1f}x, extra memory {ratio(c, 'whole', 'extra_mb'):.1f}x")
+    for c in configs if "small" in configs else []:
+        if c != "small":
+            print(f"{c} / small: fwd+bwd {ratio(rows, c, 'train', 'per_audio_s'):.1f}x, inference "
+                  f"{ratio(rows, c, 'whole', 'rtf'):.1f}x, extra memory "
+                  f"{ratio(rows, c, 'whole', 'extra_mb'):.1f}x")
 
 if __name__ == "__main__":
     main()
