@@ -18,7 +18,8 @@ from speechkit.metrics.enhance import si_sdr
 from speechkit.nn.phasen import PHASEN, SMALL
 from speechkit.corpus.enhance import measure_snr
 from speechkit.errors import SpeechkitError
-from speechkit.tasks.enhance import CropSampler, PairSet, _snr_range, batch_si_sdr, remix
+from speechkit.tasks.enhance import (CropSampler, PairSet, _snr_range, _speeds, batch_si_sdr, cut,
+                                     remix)
 
 RATE = 16000
 
@@ -58,12 +59,13 @@ def test_crop_sampler_is_a_pure_function_of_seed_and_epoch():
     assert first == CropSampler(lengths, 32000, 3, world_size=2, seed=7).batches(1)
     assert first != sampler.batches(2)
     crops = [c for b in first for c in b]
-    assert sorted(u for u, _, _ in crops) == sorted(lengths)        # one crop per utterance
-    for utt, start, n in crops:
+    assert sorted(c.utt for c in crops) == sorted(lengths)          # one crop per utterance
+    for utt, start, n, speed, noise in crops:
         assert n == min(32000, lengths[utt]) and 0 <= start <= lengths[utt] - n
+        assert speed == 1.0 and noise is None
     assert all(len(b) >= 2 for b in first)                          # a share for each rank
     # the long utterance gets another crop in another epoch
-    start_of = lambda batches: {u: s for b in batches for u, s, _ in b}["u4"]  # noqa: E731
+    start_of = lambda batches: {c.utt: c.start for b in batches for c in b}["u4"]  # noqa: E731
     assert len({start_of(sampler.batches(e)) for e in range(1, 6)}) > 1
 
 
@@ -80,21 +82,65 @@ def test_remixing_puts_other_pairs_noise_at_the_drawn_snr(tmp_path):
     plain = CropSampler(data.lengths, RATE, 2, seed=5).batches(3)
     mixed = CropSampler(data.lengths, RATE, 2, seed=5, remix_snr=(0, 15)).batches(3)
     # The crops are those without remixing; each gets another pair's noise and an SNR in range.
-    assert [[c[:3] for c in b] for b in mixed] == plain
-    for utt, start, n, other, noise_start, snr in (c for b in mixed for c in b):
-        assert other != utt and 0 <= snr <= 15
+    assert [[c._replace(noise=None) for c in b] for b in mixed] == plain
+    for utt, start, n, _, noise in (c for b in mixed for c in b):
+        assert noise.utt != utt and 0 <= noise.snr <= 15
         clean = data[utt][1][start:start + n]
-        noisy = remix(data, clean, utt, other, noise_start, snr)
+        noisy = remix(data, clean, utt, noise)
         residual = noisy - clean
-        source = np.resize((data[other][0] - data[other][1])[noise_start:noise_start + n], n)
+        source = (data[noise.utt][0] - data[noise.utt][1])[noise.start:noise.start + n]
+        source = np.resize(source, n)
         assert np.allclose(residual / np.std(residual), source / np.std(source), atol=1e-4)
         # White noise: the SNR over the crop's active speech, as the corpus measures it, is the
         # drawn one to within the noise's own fluctuation.
-        assert abs(measure_snr(clean, noisy, RATE) - snr) < 0.3
+        assert abs(measure_snr(clean, noisy, RATE) - noise.snr) < 0.3
     assert _snr_range(None) is None and _snr_range([0, 15]) == (0.0, 15.0)
     for bad in ([15, 0], [0], "5", [0, float("nan")]):
         with pytest.raises(SpeechkitError, match="data.remix_snr must be"):
             _snr_range(bad)
+
+
+def test_speed_perturbation_plays_each_pair_at_a_drawn_speed(tmp_path):
+    rng = np.random.default_rng(1)
+    t = np.arange(2 * RATE) / RATE
+    specs = {}
+    for i in range(4):  # a 200 Hz tone in white noise: its pitch tells the speed
+        clean = (0.1 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+        specs[f"u{i}"] = (clean + 0.01 * rng.standard_normal(len(t)).astype(np.float32), clean,
+                          RATE)
+    pairs = write_pairs(tmp_path / "d", specs)
+    (pairs / "wav.scp").write_text("".join(f"u{i} {pairs}/u{i}.est.wav\n" for i in range(4)))
+    data = PairSet(pairs, "utt2clean", RATE)
+    speeds = (0.9, 1.0, 1.1)
+    plain = CropSampler(data.lengths, RATE, 2, seed=3, remix_snr=(0, 15)).batches(2)
+    sampler = CropSampler(data.lengths, RATE, 2, seed=3, remix_snr=(0, 15), speeds=speeds)
+    sped = [c for b in sampler.batches(2) for c in b]
+    assert sampler.batches(2) == sampler.batches(2)
+    # The same utterances in the same order with the same noise sources and SNRs; the span
+    # read is crop * speed.
+    same = lambda crops: [(c.utt, c.noise.utt, c.noise.snr) for c in crops]  # noqa: E731
+    assert same(sped) == same(c for b in plain for c in b)
+    drawn = {c.speed for e in range(1, 5) for b in sampler.batches(e) for c in b}
+    assert drawn == set(speeds)
+    for crop in sped:
+        assert crop.samples == round(RATE * crop.speed) and crop.start + crop.samples <= 2 * RATE
+        noisy, clean = cut(data, crop)
+        assert len(noisy) == len(clean) == pytest.approx(RATE, abs=1)
+        # Tempo and pitch together, as sox speed: the 200 Hz tone moves to 200 * speed Hz.
+        spectrum = np.abs(np.fft.rfft(clean * np.hanning(len(clean))))
+        assert np.argmax(spectrum) * RATE / len(clean) == pytest.approx(200 * crop.speed, abs=1.5)
+        # The new noise is as recorded, at the drawn SNR.
+        assert np.array_equal(noisy, remix(data, clean, crop.utt, crop.noise))
+        assert abs(measure_snr(clean, noisy, RATE) - crop.noise.snr) < 0.3
+        # Without remixing the pair's own noise is sped with it: noisy - clean is its noise.
+        own_noisy, own_clean = cut(data, crop._replace(noise=None))
+        assert np.array_equal(own_clean, clean)
+        source = (data[crop.utt][0] - data[crop.utt][1])[crop.start:crop.start + crop.samples]
+        assert np.std(own_noisy - own_clean) == pytest.approx(np.std(source), rel=0.1)
+    assert _speeds(None) is None and _speeds([0.9, 1, 1.1]) == (0.9, 1.0, 1.1)
+    for bad in ([], [0.9, 0], "0.9", [True], [float("inf")]):
+        with pytest.raises(SpeechkitError, match="data.speed_perturb must be"):
+            _speeds(bad)
 
 
 def test_band_error_finds_the_region_an_enhancer_cleaned(tmp_path):

@@ -19,6 +19,15 @@ speechkit.corpus.enhance.measure_snr). A small corpus then offers a new mixture 
 instead of the same pairs again ("dynamic mixing"); the draws come from a generator of their
 own seeded with (seed, epoch), so the crops themselves are those without remixing.
 
+Speed perturbation (`data.speed_perturb: [0.9, 1.0, 1.1]`, off by default): each training
+crop is played at a speed drawn from the list, tempo and pitch together as Kaldi's sox `speed`
+(`speechkit wav-speed`), so the voices' F0 and formants move by that factor, noisy and clean
+alike so the pair stays a pair. A remixed crop's new noise is taken as recorded: the
+perturbation is there to vary the voices, and sped-up hum or brown noise would put the noise
+where the lowest voices are. Drawn per crop on the fly rather than as Kaldi's 3-way copies of
+the data dir, so an epoch costs what it cost without; the draws are a function of (seed,
+epoch) too.
+
 Loss: PHASEN's 0.5 MSE of compressed magnitudes + 0.5 MSE of compressed complex spectra,
 summed over the real T-F bins of each utterance; the weight returned is the number of those
 bins, so the trainer's loss is the paper's per-bin mean (with `model.loss_relative`, each
@@ -27,10 +36,12 @@ SI-SDR of the enhanced waveforms against the clean ones and its gain over the no
 """
 import logging
 from pathlib import Path
+from typing import NamedTuple, Optional
 
 import numpy as np
 import torch
 
+from speechkit.bin.wav_speed import change_speed
 from speechkit.corpus.enhance import active_mask
 from speechkit.errors import SpeechkitError
 from speechkit.io import AudioTable
@@ -120,26 +131,48 @@ class PairSet:
         return self._powers[utt]
 
 
-class CropSampler:
-    """Training batches of random crops: each epoch, every utterance gives one crop
-    (utt, start, samples) at a random start; the utterances are shuffled and cut into batches
-    of `batch_size` crops. A pure function of (seed, epoch)."""
+class Noise(NamedTuple):
+    """The noise a remixed crop gets: pair `utt`'s from `start`, at `snr` dB."""
+    utt: str
+    start: int
+    snr: float
 
-    def __init__(self, lengths, crop, batch_size, world_size=1, seed=1, remix_snr=None):
+
+class Crop(NamedTuple):
+    """`samples` samples of pair `utt` from `start`, played `speed` times faster (so about
+    samples / speed of them come out), with new noise when `noise` is set."""
+    utt: str
+    start: int
+    samples: int
+    speed: float = 1.0
+    noise: Optional[Noise] = None
+
+
+class CropSampler:
+    """Training batches of random crops: each epoch, every utterance gives one Crop at a random
+    start; the utterances are shuffled and cut into batches of `batch_size` crops. A pure
+    function of (seed, epoch). With `speeds`, each crop is played at a speed drawn from them,
+    from a generator of its own: the starts and the remixing are drawn as without."""
+
+    def __init__(self, lengths, crop, batch_size, world_size=1, seed=1, remix_snr=None,
+                 speeds=None):
         self.lengths, self.crop, self.seed = lengths, crop, seed
         self.batch_size = max(batch_size, world_size)
         self.world_size = world_size
         self.keys = sorted(lengths)
         self.index = {utt: i for i, utt in enumerate(self.keys)}
         self.remix_snr = remix_snr
+        self.speeds = speeds
 
     def batches(self, epoch):
         rng = np.random.default_rng([self.seed, epoch])
+        speeds = (np.random.default_rng([self.seed, epoch, 2]).choice(self.speeds, len(self.keys))
+                  if self.speeds else np.ones(len(self.keys)))
         crops = []
-        for i in rng.permutation(len(self.keys)):
+        for i, speed in zip(rng.permutation(len(self.keys)), speeds.tolist()):
             utt = self.keys[i]
-            n = min(self.crop, self.lengths[utt])
-            crops.append((utt, int(rng.integers(self.lengths[utt] - n + 1)), n))
+            n = min(int(round(self.crop * speed)), self.lengths[utt])
+            crops.append(Crop(utt, int(rng.integers(self.lengths[utt] - n + 1)), n, speed))
         if self.remix_snr:
             crops = self._remixed(crops, np.random.default_rng([self.seed, epoch, 1]))
         out = [crops[i:i + self.batch_size] for i in range(0, len(crops), self.batch_size)]
@@ -148,30 +181,42 @@ class CropSampler:
         return out
 
     def _remixed(self, crops, rng):
-        """Each crop + (noise utt, its start, SNR dB): the noise of another pair where one exists."""
+        """Each crop with the noise of another pair where one exists."""
         out = []
-        for utt, start, n in crops:
+        for crop in crops:
             j = int(rng.integers(len(self.keys) - 1)) if len(self.keys) > 1 else 0
-            other = self.keys[j + (j >= self.index[utt])] if len(self.keys) > 1 else utt
-            noise_start = int(rng.integers(max(1, self.lengths[other] - n + 1)))
-            out.append((utt, start, n, other, noise_start, float(rng.uniform(*self.remix_snr))))
+            other = self.keys[j + (j >= self.index[crop.utt])] if len(self.keys) > 1 else crop.utt
+            start = int(rng.integers(max(1, self.lengths[other] - crop.samples + 1)))
+            noise = Noise(other, start, float(rng.uniform(*self.remix_snr)))
+            out.append(crop._replace(noise=noise))
         return out
 
     def describe(self):
         short = sum(1 for n in self.lengths.values() if n < self.crop)
         remix = (f", remixed with other pairs' noise at {self.remix_snr[0]:g}.."
                  f"{self.remix_snr[1]:g} dB" if self.remix_snr else "")
+        speed = (f", at speeds {'/'.join(f'{s:g}' for s in self.speeds)}" if self.speeds else "")
         return (f"{len(self.keys)} crops of {self.crop} samples per epoch in batches of "
-                f"{self.batch_size} ({short} utterances shorter than a crop, padded){remix}")
+                f"{self.batch_size} ({short} utterances shorter than a crop, padded){remix}{speed}")
 
 
-def remix(dataset, clean, utt, other, start, snr):
-    """clean + the noise of pair `other` from `start`, at snr dB against utt's active speech."""
-    noisy, ref = dataset[other]
-    noise = np.resize(noisy[start:start + len(clean)] - ref[start:start + len(clean)], len(clean))
-    speech, power = dataset.powers(utt)[0], dataset.powers(other)[1]
-    gain = np.sqrt(speech / max(power * 10 ** (snr / 10), 1e-20))
-    return (clean + gain * noise).astype(np.float32)
+def cut(dataset, crop):
+    """(noisy, clean) waveforms of a Crop of a PairSet."""
+    sped = lambda x: change_speed(x[crop.start:crop.start + crop.samples],  # noqa: E731
+                                  dataset.sample_rate, crop.speed)
+    noisy, clean = dataset[crop.utt]
+    clean = sped(clean)
+    return (remix(dataset, clean, crop.utt, crop.noise) if crop.noise else sped(noisy)), clean
+
+
+def remix(dataset, clean, utt, noise):
+    """clean + the Noise `noise`, at noise.snr dB against utt's active speech."""
+    noisy, ref = dataset[noise.utt]
+    span = slice(noise.start, noise.start + len(clean))
+    residual = np.resize(noisy[span] - ref[span], len(clean))
+    speech, power = dataset.powers(utt)[0], dataset.powers(noise.utt)[1]
+    gain = np.sqrt(speech / max(power * 10 ** (noise.snr / 10), 1e-20))
+    return (clean + gain * residual).astype(np.float32)
 
 
 def pad_rows(rows):
@@ -188,19 +233,32 @@ def _snr_range(value):
     if value is None:
         return None
     ok = (isinstance(value, (list, tuple)) and len(value) == 2
-          and all(isinstance(v, (int, float)) and np.isfinite(v) for v in value)
-          and value[0] <= value[1])
+          and all(_finite(v) for v in value) and value[0] <= value[1])
     if not ok:
         raise SpeechkitError(f"data.remix_snr must be [LO, HI] dB with LO <= HI (or null for no "
                              f"remixing), got {value!r}")
     return (float(value[0]), float(value[1]))
 
 
+def _speeds(value):
+    """data.speed_perturb: None (off) or a list of speed factors, e.g. [0.9, 1.0, 1.1]."""
+    if value is None:
+        return None
+    if not (isinstance(value, (list, tuple)) and value and all(_finite(v) and v > 0 for v in value)):
+        raise SpeechkitError(f"data.speed_perturb must be a list of positive speed factors, e.g. "
+                             f"[0.9, 1.0, 1.1] (or null for none), got {value!r}")
+    return tuple(float(v) for v in value)
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
 @register("enhance")
 class EnhanceTask(Task):
     defaults = {"model": {"name": "phasen"},
                 "data": {"clean_table": "utt2clean", "crop_seconds": 2.0,
-                         "remix_snr": None}}
+                         "remix_snr": None, "speed_perturb": None}}
     assets = {"features": Task.assets["features"]}
     stats = ("loss", "utts", "si_sdr", "si_sdr_noisy")
 
@@ -215,6 +273,7 @@ class EnhanceTask(Task):
             raise SpeechkitError(f"data.crop_seconds must be a positive number, got {crop!r}")
         self.crop = int(round(crop * self.sample_rate))
         self.remix_snr = _snr_range(self.data.get("remix_snr"))
+        self.speeds = _speeds(self.data.get("speed_perturb"))
         self.model = None
 
     def build_model(self, input_dim):
@@ -236,19 +295,16 @@ class EnhanceTask(Task):
                                  world_size, conf["seed"], shuffle=False)
         size = max(1, min(conf["max_batch"], conf["batch_frames"] // self.crop))
         return CropSampler(dataset.lengths, self.crop, size, world_size, conf["seed"],
-                           self.remix_snr)
+                           self.remix_snr, self.speeds)
 
     def collate(self, keys, dataset):
-        """keys: crops (utt, start, samples[, noise utt, noise start, snr]) in training,
-        utterance ids on dev."""
+        """keys: Crops in training, utterance ids on dev."""
         noisy, clean = [], []
         for key in keys:
-            crop = key if isinstance(key, tuple) else (key, 0, dataset.lengths[key])
-            utt, start, n = crop[:3]
-            pair = dataset[utt]
-            clean.append(pair[1][start:start + n])
-            noisy.append(remix(dataset, clean[-1], utt, *crop[3:]) if len(crop) > 3
-                         else pair[0][start:start + n])
+            crop = key if isinstance(key, Crop) else Crop(key, 0, dataset.lengths[key])
+            x, y = cut(dataset, crop)
+            noisy.append(x)
+            clean.append(y)
         x, lengths = pad_rows(noisy)
         y, _ = pad_rows(clean)
         return {"keys": keys, "noisy": x, "clean": y, "lengths": lengths}
