@@ -36,7 +36,7 @@ from pathlib import Path
 import soundfile as sf
 
 from speechkit.bin.compute_wer import read_text_table
-from speechkit.bin.resample import resample
+from speechkit.io.audio import resample
 from speechkit.corpus.profiles import get_profile
 from speechkit.io.table import write_table
 from speechkit.metrics.wer import score_corpus

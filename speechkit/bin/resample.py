@@ -20,7 +20,7 @@ import soundfile as sf
 from speechkit import cli as common
 from speechkit.errors import SpeechkitError
 from speechkit.io.atomic import atomic_write_bytes, write_error
-from speechkit.io.audio import decode_audio
+from speechkit.io.audio import decode_audio, resample
 
 
 def get_parser():
@@ -38,14 +38,6 @@ def read_audio(spec):
     if not Path(spec).is_file():
         raise SpeechkitError(f"{spec}: no such audio file")
     return decode_audio(spec, spec)
-
-
-def resample(samples, rate, new_rate):
-    """samples (frames[, channels]) from `rate` to `new_rate` Hz with soxr; float32 out."""
-    if rate == new_rate or len(samples) == 0:
-        return np.asarray(samples, dtype=np.float32)
-    import soxr
-    return np.asarray(soxr.resample(samples, rate, new_rate, quality="HQ"), dtype=np.float32)
 
 
 def wav_bytes(samples, rate):

@@ -10,8 +10,9 @@ resample`), so it keeps its rate and holds 1/F as many samples; channels are kep
 16-bit PCM wav.
 """
 from speechkit import cli as common
-from speechkit.bin.resample import read_audio, resample, write_audio
+from speechkit.bin.resample import read_audio, write_audio
 from speechkit.data.perturb import parse_positive
+from speechkit.io.audio import change_speed
 
 
 def get_parser():
@@ -21,12 +22,6 @@ def get_parser():
     parser.add_argument("--factor", required=True,
                         help="speed factor > 0: 1.1 is faster and higher, 0.9 slower and lower")
     return parser
-
-
-def change_speed(samples, rate, factor):
-    """samples played `factor` times faster at the same rate (sox speed): resampled from
-    rate*factor to rate."""
-    return resample(samples, rate * factor, rate)
 
 
 def transform(samples, rate, args):

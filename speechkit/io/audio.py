@@ -260,6 +260,20 @@ class AudioTable:
             yield utt, self._cut(wav, sr, seg, utt), sr
 
 
+def resample(samples, rate, new_rate):
+    """samples (frames[, channels]) from `rate` to `new_rate` Hz with soxr; float32 out."""
+    if rate == new_rate or len(samples) == 0:
+        return np.asarray(samples, dtype=np.float32)
+    import soxr  # noqa: PLC0415 - only the resampling paths need it
+    return np.asarray(soxr.resample(samples, rate, new_rate, quality="HQ"), dtype=np.float32)
+
+
+def change_speed(samples, rate, factor):
+    """samples played `factor` times faster at the same rate (sox speed): resampled from
+    rate*factor to rate."""
+    return resample(samples, rate * factor, rate)
+
+
 def write_wav(path, samples, sample_rate):
     """16-bit PCM wav, the format Kaldi tools and sox expect by default; written atomically."""
     kind = Path(path).suffix.lstrip(".").upper()

@@ -41,10 +41,10 @@ from typing import NamedTuple, Optional
 import numpy as np
 import torch
 
-from speechkit.bin.wav_speed import change_speed
 from speechkit.corpus.enhance import active_mask
 from speechkit.errors import SpeechkitError
 from speechkit.io import AudioTable
+from speechkit.io.audio import change_speed
 from speechkit.nn.phasen import parameter_summary
 from speechkit.nn.registry import build_model
 from speechkit.tasks.base import Task, register
