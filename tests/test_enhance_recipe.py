@@ -18,8 +18,8 @@ from speechkit.metrics.enhance import si_sdr
 from speechkit.nn.phasen import PHASEN, SMALL
 from speechkit.corpus.enhance import measure_snr
 from speechkit.errors import SpeechkitError
-from speechkit.tasks.enhance import (CropSampler, PairSet, _snr_range, _speeds, batch_si_sdr, cut,
-                                     remix)
+from speechkit.tasks.enhance import (CropSampler, F0Shift, PairSet, _f0_shift, _snr_range, _speeds,
+                                     batch_si_sdr, cut, remix)
 
 RATE = 16000
 
@@ -141,6 +141,42 @@ def test_speed_perturbation_plays_each_pair_at_a_drawn_speed(tmp_path):
     for bad in ([], [0.9, 0], "0.9", [True], [float("inf")]):
         with pytest.raises(SpeechkitError, match="data.speed_perturb must be"):
             _speeds(bad)
+
+
+def test_f0_shift_lowers_the_drawn_pairs_voice_and_keeps_their_noise(tmp_path):
+    rng = np.random.default_rng(2)
+    specs = {}
+    for i in range(3):  # a 200 Hz voice in white noise
+        clean = speech_like(2.0, i, f0=200.0)
+        specs[f"u{i}"] = (clean + 0.01 * rng.standard_normal(len(clean)).astype(np.float32),
+                          clean, RATE)
+    pairs = write_pairs(tmp_path / "d", specs)
+    (pairs / "wav.scp").write_text("".join(f"u{i} {pairs}/u{i}.est.wav\n" for i in range(3)))
+    plain = PairSet(pairs, "utt2clean", RATE)
+    octave_down = PairSet(pairs, "utt2clean", RATE, f0_shift=F0Shift((-12.0, -12.0), 1.0, 1))
+    peak = lambda x: np.argmax(np.abs(np.fft.rfft(x))) * RATE / len(x)  # noqa: E731
+    for utt in plain.keys:
+        (noisy, clean), (noisy2, clean2) = plain[utt], octave_down[utt]
+        assert peak(clean) == pytest.approx(200, abs=2) and peak(clean2) == pytest.approx(100, abs=5)
+        assert len(clean2) == len(clean) and np.std(clean2) == pytest.approx(np.std(clean), rel=1e-3)
+        assert np.allclose(noisy2 - clean2, noisy - clean, atol=1e-6)   # the recorded noise
+    none = PairSet(pairs, "utt2clean", RATE, f0_shift=F0Shift((-6.0, -1.0), 0.0, 1))
+    assert all(np.array_equal(none[u][1], plain[u][1]) for u in plain.keys)
+    # The draw: a function of (seed, id) alone, the fraction asked for, within the range.
+    shift = F0Shift((-6.0, -1.0), 0.5, 7)
+    drawn = [shift.draw(f"s{i:03d}-0001") for i in range(400)]
+    assert drawn == [F0Shift((-6.0, -1.0), 0.5, 7).draw(f"s{i:03d}-0001") for i in range(400)]
+    moved = [d for d in drawn if d]
+    assert 160 < len(moved) < 240 and all(-6 <= d <= -1 for d in moved)
+    assert drawn != [F0Shift((-6.0, -1.0), 0.5, 8).draw(f"s{i:03d}-0001") for i in range(400)]
+    assert _f0_shift({"f0_shift": None}, 1) is None
+    assert _f0_shift({"f0_shift": [-6, -1], "f0_shift_fraction": 0.5}, 3) == shift._replace(seed=3)
+    for bad in ([-1, -6], [-3], "-3", [0, float("nan")]):
+        with pytest.raises(SpeechkitError, match="data.f0_shift must be"):
+            _f0_shift({"f0_shift": bad, "f0_shift_fraction": 0.5}, 1)
+    for bad in (1.5, -0.1, None, True):
+        with pytest.raises(SpeechkitError, match="data.f0_shift_fraction must be"):
+            _f0_shift({"f0_shift": [-6, -1], "f0_shift_fraction": bad}, 1)
 
 
 def test_band_error_finds_the_region_an_enhancer_cleaned(tmp_path):

@@ -28,6 +28,18 @@ where the lowest voices are. Drawn per crop on the fly rather than as Kaldi's 3-
 the data dir, so an epoch costs what it cost without; the draws are a function of (seed,
 epoch) too.
 
+F0 lowering (`data.f0_shift: [-6, -1]`, off by default; `data.f0_shift_fraction`, default
+0.5): that share of the training pairs, drawn per utterance from (seed, utterance id), has its
+clean speech resynthesised by WORLD with F0 moved by a number of semitones drawn uniformly from
+the range, formants and length kept (speechkit.data.voice.resynthesize, deterministic), and its
+noise put back on it, so noisy - clean is still the recorded noise. It widens the F0 range of
+the training voices downwards without the formant shift of speed perturbation: on the embedded
+corpus a network trained on voices of 69 Hz and up cut the harmonics of a 56 Hz test voice
+with the low-frequency noise (egs/enhance/RESULTS.md). Done once per pair as it is read, not
+per crop: WORLD costs about 0.05 s of CPU a second of speech (with `train.preload: false`, at
+every read). WORLD's F0 tracker (dio) starts at 71 Hz, so frames of a voice below that can
+come out unvoiced.
+
 Loss: PHASEN's 0.5 MSE of compressed magnitudes + 0.5 MSE of compressed complex spectra,
 summed over the real T-F bins of each utterance; the weight returned is the number of those
 bins, so the trainer's loss is the paper's per-bin mean (with `model.loss_relative`, each
@@ -35,6 +47,7 @@ utterance's loss over its noisy input's, weight 1: the mean ratio). Dev also rep
 SI-SDR of the enhanced waveforms against the clean ones and its gain over the noisy input (dB).
 """
 import logging
+import zlib
 from pathlib import Path
 from typing import NamedTuple, Optional
 
@@ -42,6 +55,7 @@ import numpy as np
 import torch
 
 from speechkit.corpus.enhance import active_mask
+from speechkit.data.voice import resynthesize
 from speechkit.errors import SpeechkitError
 from speechkit.io import AudioTable
 from speechkit.io.audio import change_speed
@@ -70,9 +84,10 @@ class PairSet:
 
     Pairs that cannot be used (no reference, lengths that differ, unreadable audio) are left
     out with a warning naming the first; with `preload` every pair is read once and kept.
+    `f0_shift`, an F0Shift or None, moves the F0 of the pairs it draws (data.f0_shift).
     """
 
-    def __init__(self, data_dir, clean_table, sample_rate, preload=True):
+    def __init__(self, data_dir, clean_table, sample_rate, preload=True, f0_shift=None):
         self.data_dir = Path(data_dir)
         clean_path = self.data_dir / clean_table
         for path in (self.data_dir / "wav.scp", clean_path):
@@ -83,6 +98,7 @@ class PairSet:
         self.noisy = AudioTable(self.data_dir / "wav.scp", sample_rate=sample_rate)
         self.clean = AudioTable(clean_path, sample_rate=sample_rate)
         self.sample_rate = sample_rate
+        self.f0_shift = f0_shift
         self.cache = {} if preload else None
         self._powers = {}
         self.lengths = self._lengths()
@@ -113,7 +129,12 @@ class PairSet:
     def _read(self, utt):
         noisy, _ = self.noisy[utt]
         clean, _ = self.clean[utt]
-        return np.asarray(noisy, np.float32), np.asarray(clean, np.float32)
+        noisy, clean = np.asarray(noisy, np.float32), np.asarray(clean, np.float32)
+        semitones = self.f0_shift.draw(utt) if self.f0_shift and len(noisy) == len(clean) else 0
+        if semitones:
+            shifted = resynthesize(clean, self.sample_rate, f0_shift=semitones).astype(np.float32)
+            noisy, clean = shifted + (noisy - clean), shifted
+        return noisy, clean
 
     def __len__(self):
         return len(self.keys)
@@ -129,6 +150,20 @@ class PairSet:
             speech = np.mean(clean[active] ** 2) if active.any() else np.mean(clean ** 2)
             self._powers[utt] = (speech, np.mean((noisy - clean) ** 2))
         return self._powers[utt]
+
+
+class F0Shift(NamedTuple):
+    """data.f0_shift: a `fraction` of the utterances, drawn from (seed, id), get their F0 moved
+    by a number of semitones drawn uniformly from `semitones` (LO, HI)."""
+    semitones: tuple
+    fraction: float
+    seed: int
+
+    def draw(self, utt):
+        """Semitones for utt, 0 for one left as it is."""
+        rng = np.random.default_rng([self.seed, zlib.crc32(utt.encode())])
+        shift, pick = rng.uniform(*self.semitones), rng.random()
+        return float(shift) if pick < self.fraction else 0.0
 
 
 class Noise(NamedTuple):
@@ -250,6 +285,21 @@ def _speeds(value):
     return tuple(float(v) for v in value)
 
 
+def _f0_shift(data, seed):
+    """data.f0_shift (None: off, or [LO, HI] semitones) and data.f0_shift_fraction -> F0Shift."""
+    value, fraction = data.get("f0_shift"), data.get("f0_shift_fraction")
+    if value is None:
+        return None
+    if not (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(_finite(v) for v in value) and value[0] <= value[1]):
+        raise SpeechkitError(f"data.f0_shift must be [LO, HI] semitones with LO <= HI, e.g. "
+                             f"[-6, -1] (or null for none), got {value!r}")
+    if not (_finite(fraction) and 0 <= fraction <= 1):
+        raise SpeechkitError(f"data.f0_shift_fraction must be a number in [0, 1] (the share of "
+                             f"training utterances shifted), got {fraction!r}")
+    return F0Shift((float(value[0]), float(value[1])), float(fraction), seed)
+
+
 def _finite(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
@@ -258,7 +308,8 @@ def _finite(value):
 class EnhanceTask(Task):
     defaults = {"model": {"name": "phasen"},
                 "data": {"clean_table": "utt2clean", "crop_seconds": 2.0,
-                         "remix_snr": None, "speed_perturb": None}}
+                         "remix_snr": None, "speed_perturb": None, "f0_shift": None,
+                         "f0_shift_fraction": 0.5}}
     assets = {"features": Task.assets["features"]}
     stats = ("loss", "utts", "si_sdr", "si_sdr_noisy")
 
@@ -274,6 +325,7 @@ class EnhanceTask(Task):
         self.crop = int(round(crop * self.sample_rate))
         self.remix_snr = _snr_range(self.data.get("remix_snr"))
         self.speeds = _speeds(self.data.get("speed_perturb"))
+        self.f0_shift = _f0_shift(self.data, self.config["train"]["seed"])
         self.model = None
 
     def build_model(self, input_dim):
@@ -284,8 +336,14 @@ class EnhanceTask(Task):
         return self.model
 
     def dataset(self, part):
-        return PairSet(self.data[part], self.data["clean_table"], self.sample_rate,
-                       self.config["train"]["preload"])
+        shift = self.f0_shift if part == "train" else None
+        data = PairSet(self.data[part], self.data["clean_table"], self.sample_rate,
+                       self.config["train"]["preload"], shift)
+        if shift:
+            moved = sum(1 for utt in data.keys if shift.draw(utt))
+            log.info("%s: F0 of %d of %d pairs moved by %g..%g semitones (data.f0_shift)",
+                     self.data[part], moved, len(data), *shift.semitones)
+        return data
 
     def sampler(self, dataset, train, world_size=1):
         self.every_copy_only()
