@@ -267,9 +267,7 @@ def _snr_range(value):
     """data.remix_snr: None (no remixing) or [LO, HI] dB."""
     if value is None:
         return None
-    ok = (isinstance(value, (list, tuple)) and len(value) == 2
-          and all(_finite(v) for v in value) and value[0] <= value[1])
-    if not ok:
+    if not _is_range(value):
         raise SpeechkitError(f"data.remix_snr must be [LO, HI] dB with LO <= HI (or null for no "
                              f"remixing), got {value!r}")
     return (float(value[0]), float(value[1]))
@@ -290,14 +288,19 @@ def _f0_shift(data, seed):
     value, fraction = data.get("f0_shift"), data.get("f0_shift_fraction")
     if value is None:
         return None
-    if not (isinstance(value, (list, tuple)) and len(value) == 2
-            and all(_finite(v) for v in value) and value[0] <= value[1]):
+    if not _is_range(value):
         raise SpeechkitError(f"data.f0_shift must be [LO, HI] semitones with LO <= HI, e.g. "
                              f"[-6, -1] (or null for none), got {value!r}")
     if not (_finite(fraction) and 0 <= fraction <= 1):
         raise SpeechkitError(f"data.f0_shift_fraction must be a number in [0, 1] (the share of "
                              f"training utterances shifted), got {fraction!r}")
     return F0Shift((float(value[0]), float(value[1])), float(fraction), seed)
+
+
+def _is_range(value):
+    """[LO, HI] of finite numbers with LO <= HI."""
+    return (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(_finite(v) for v in value) and value[0] <= value[1])
 
 
 def _finite(value):
